@@ -1,0 +1,123 @@
+# One entry point for set-up, the demo, the tests and the reports. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS := api,forecast,sentiment,vision,notebooks,dev
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | sha256sum | cut -c1-12)
+
+.PHONY: install lint format test demo notebooks lock clean acquire refresh monitor serve bench-refresh bench-backfill bench-load
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade -c requirements/constraints.txt pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[$(EXTRAS)]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## install: create .venv and install the package with every pinned dependency
+install: $(STAMP)
+
+## lint: ruff check and ruff format --check
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## format: apply ruff's fixes and formatting
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## test: install, lint, run every test (and, when CI=true, the container suite)
+test: lint
+	$(BIN)/pytest
+	@if [ "$${CI:-}" = true ] && [ -z "$${GITHUB_ACTIONS:-}" ]; then $(MAKE) container-test; fi
+
+## notebooks: execute the three notebooks end to end, in place, with their outputs
+notebooks: install
+	for nb in notebooks/*.ipynb; do \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 "$$nb"; \
+	done
+
+## lock: re-resolve every dependency into requirements/constraints.txt
+lock:
+	rm -rf /tmp/bihar-lock && $(PYTHON) -m venv /tmp/bihar-lock
+	/tmp/bihar-lock/bin/python -m pip install --quiet --upgrade pip
+	/tmp/bihar-lock/bin/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	/tmp/bihar-lock/bin/python -m pip freeze --exclude-editable --all | grep -v "^bihar" | sed "s/+cpu$$//" > requirements/constraints.txt
+
+## clean: remove the virtual environment and caches (not the database)
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# --- forecast ---
+DATE ?= 2025-10-31
+
+## acquire: store the 30 days ending at DATE in the default database (offline snapshot when present)
+acquire: install
+	$(BIN)/python data/acquire.py --date $(DATE)
+
+LOCATION ?= boston
+MONITOR_START ?= $(shell date -d "$(DATE) -29 days" +%F)
+MONITOR_END ?= $(shell date -d "$(DATE) +1 day" +%F)
+
+## refresh: the brief's workflow for DATE: acquire → train a new model → predict 30 days + next → store
+refresh: install
+	$(BIN)/python -m bihar.forecast.cli refresh --date $(DATE) --location $(LOCATION)
+
+## monitor: predicted vs observed figure of the refreshed period → monitoring/output/
+monitor: install
+	$(BIN)/python monitoring/plot.py --start $(MONITOR_START) --end $(MONITOR_END) --location $(LOCATION)
+
+## serve: the API on http://127.0.0.1:8000 (docs at /docs)
+serve: install
+	$(BIN)/uvicorn api.main:app --host 127.0.0.1 --port 8000
+
+## demo: install, then acquire → train → predict → monitor → serve the API, offline
+demo: refresh monitor serve
+
+## bench-refresh: time the whole refresh on 6 years of Boston history → reports/refresh.*
+bench-refresh: install
+	$(BIN)/python benchmarks/refresh.py --date $(DATE)
+
+## bench-load: wrk at 64 connections on /predictions, /predictions/observed and a bare endpoint → reports/load.*
+bench-load: install demo-state
+	@command -v wrk >/dev/null || apt-get install -y -q wrk
+	$(BIN)/python benchmarks/load.py --date $(DATE)
+
+## bench-backfill: time the 6-year Boston backfill into SQLite and PostgreSQL → reports/backfill.*
+bench-backfill: install
+	$(BIN)/python benchmarks/backfill.py
+
+# --- container ---
+CONTAINER := scripts/container
+.PHONY: container-tools runtime-requirements container-lint container-test container-demo demo-state
+
+## container-tools: install docker.io, docker-registry, debootstrap, shellcheck, docker-compose
+##   (apt) and the npm linters (under ~/.cache/bihar) when missing
+container-tools:
+	$(CONTAINER)/tools.sh
+
+## runtime-requirements: regenerate requirements/runtime.txt, the image's exact pins
+runtime-requirements: install
+	$(BIN)/python $(CONTAINER)/runtime_requirements.py
+
+## container-lint: actionlint + shellcheck on the workflow, dockerfilelint, shellcheck on scripts
+container-lint: install container-tools
+	PYTHON=$(BIN)/python $(CONTAINER)/lint.sh
+
+## container-test: own dockerd, debootstrap base, cold build, rebuild after a code change,
+##   registry round trip, contract tests; writes reports/container.{json,md}
+container-test: install container-tools demo-state
+	BIHAR_CONTAINER=1 $(BIN)/pytest -m container tests/container
+
+## demo-state: what the image serves (database, registry, figures): made by refresh + monitor when
+##   data/weather.db is missing
+demo-state: install
+	@test -f data/weather.db || $(MAKE) refresh monitor
+
+## container-demo: build the image here and serve it on 127.0.0.1:$(PORT) until Ctrl-C
+PORT ?= 8000
+container-demo: install container-tools demo-state
+	PYTHON=$(BIN)/python $(CONTAINER)/demo.sh $(PORT)
