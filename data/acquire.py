@@ -1,0 +1,13 @@
+"""Download recent hourly weather for a given date and store it in the database.
+
+    python data/acquire.py --date 2025-10-31 [--days 30] [--location boston] [--backfill]
+
+See `bihar acquire --help`; exit codes are documented in bihar.forecast.cli.
+"""
+
+import sys
+
+from bihar.forecast.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["acquire", *sys.argv[1:]]))

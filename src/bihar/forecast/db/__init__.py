@@ -1,0 +1,1 @@
+"""The weather store: SQLAlchemy models, engine, Alembic migrations."""
