@@ -1,0 +1,13 @@
+"""Backtest, train and register a new version of the temperature model.
+
+    python model/train.py [--location boston] [--end YYYY-MM-DD] [--promote | --no-promote]
+
+See `bihar train --help`; exit codes are documented in bihar.forecast.cli.
+"""
+
+import sys
+
+from bihar.forecast.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["train", *sys.argv[1:]]))

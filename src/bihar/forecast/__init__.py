@@ -1,0 +1,1 @@
+"""Temperature forecasting service: weather store, models, registry, predictions, API queries."""

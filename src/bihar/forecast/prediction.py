@@ -1,0 +1,135 @@
+"""Batch predictions: for each day, the serving model's forecast issued at 00:00 UTC from the
+history stored before it, written to `predictions` with the explanatory values used.
+
+Idempotent: a (model version, location, target time, issue time) row is inserted once and
+updated only when its value changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bihar.forecast.db.models import ModelVersion, Prediction, utcnow
+from bihar.forecast.history import TARGET, load_history
+from bihar.forecast.models import DirectForecaster
+from bihar.forecast.observations import location_id
+from bihar.forecast.problem import SLOT, days_between
+from bihar.forecast.registry import load_model, model_name, serving_version
+
+log = logging.getLogger(__name__)
+
+#: History read before the first issue day: enough for every lag and window of the features.
+LOOKBACK = pd.Timedelta(days=21)
+
+
+class MissingHistoryError(ValueError):
+    """A day cannot be forecast because the history it needs is not stored."""
+
+
+@dataclass(frozen=True)
+class PredictionRun:
+    version: ModelVersion
+    days: int
+    rows: int
+
+
+def predict_days(
+    engine: Engine,
+    registry_dir: Path,
+    location: str,
+    start: date,
+    end: date,
+    version: ModelVersion | None = None,
+) -> PredictionRun:
+    """Forecast every day `start` … `end` with `version` (default: the serving one) and store."""
+    version = version or serving_version(engine, model_name(location))
+    model: DirectForecaster = load_model(registry_dir, version)
+    issues = days_between(start, end)
+    with engine.connect() as conn:
+        loc_id = location_id(conn, location)
+        series = load_history(
+            conn,
+            location,
+            start=(issues[0] - LOOKBACK).to_pydatetime(),
+            end=(issues[-1] - pd.Timedelta(hours=1)).to_pydatetime(),
+        )
+    _check_history(series, issues, location)
+    frame = model.features(series, issues)
+    forecasts = model.predict_frame(frame)
+    created = utcnow()
+    rows = [
+        {
+            "model_version_id": version.id,
+            "location_id": loc_id,
+            "issue_time": issue.to_pydatetime(),
+            "target_time": forecasts.at[(issue, horizon), "target_time"].to_pydatetime(),
+            "horizon": int(horizon),
+            "predicted": round(float(forecasts.at[(issue, horizon), "predicted"]), 3),
+            "features": _json_values(frame.X.loc[(issue, horizon)]),
+            "created_at": created,
+        }
+        for issue, horizon in forecasts.index
+    ]
+    _upsert(engine, rows)
+    log.info(
+        "stored %d predictions of %s v%d for %s, %s to %s",
+        len(rows),
+        version.name,
+        version.version,
+        location,
+        start,
+        end,
+    )
+    return PredictionRun(version, len(issues), len(rows))
+
+
+def _check_history(series: pd.DataFrame, issues: pd.DatetimeIndex, location: str) -> None:
+    """Each issue day needs the eight 3-hour values of the day before it."""
+    temp = series[TARGET] if not series.empty else pd.Series(dtype=float)
+    needed = pd.DatetimeIndex(sorted({issue - SLOT * k for issue in issues for k in range(1, 9)}))
+    missing = needed[temp.reindex(needed).isna().to_numpy()]
+    if len(missing):
+        days = sorted({t.normalize() for t in missing})
+        raise MissingHistoryError(
+            f"history missing for {location}: no complete 3-hour values between "
+            f"{missing[0]:%Y-%m-%d %H:%M} and {missing[-1]:%Y-%m-%d %H:%M} UTC "
+            f"({len(days)} day(s), needed to forecast the day after each); run "
+            f"`python data/acquire.py --date {days[-1]:%Y-%m-%d} --days "
+            f"{(days[-1] - days[0]).days + 1} --location {location}`"
+        )
+
+
+def _json_values(row: pd.Series) -> dict[str, float | None]:
+    return {k: (None if math.isnan(v) else round(float(v), 4)) for k, v in row.items()}
+
+
+def _upsert(engine: Engine, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    dialect = engine.dialect.name
+    insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}.get(dialect)
+    if insert is None:
+        raise NotImplementedError(f"no upsert for {dialect}")
+    table = Prediction.__table__
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["model_version_id", "location_id", "target_time", "issue_time"],
+        set_={
+            "predicted": statement.excluded.predicted,
+            "features": statement.excluded.features,
+            "horizon": statement.excluded.horizon,
+            "created_at": statement.excluded.created_at,
+        },
+        where=table.c.predicted != statement.excluded.predicted,
+    )
+    with engine.begin() as conn:
+        conn.execute(statement, rows)

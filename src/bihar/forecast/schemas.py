@@ -1,0 +1,89 @@
+"""Response models of the forecast API (they are the OpenAPI contract)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _as_utc(value: datetime) -> datetime:
+    """The store keeps naive UTC; answers say so (RFC 3339 `...Z`)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(examples=["no predictions for 2030-01-01 (boston)"])
+    available: DateRange | None = Field(
+        default=None, description="The days that do have predictions, when relevant."
+    )
+
+
+class DateRange(BaseModel):
+    first: date
+    last: date
+
+
+class SlotPrediction(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    target_time: UtcDatetime = Field(description="Start of the 3-hour slot (UTC).")
+    horizon: int = Field(ge=1, le=8, description="1 for 00h … 8 for 21h.")
+    predicted_celsius: float = Field(description="Predicted 3-hour mean temperature (°C).")
+    model_version: str = Field(examples=["temperature-3h-boston v1"])
+    issue_time: UtcDatetime = Field(description="When the forecast was issued (D 00:00 UTC).")
+
+
+class DayPredictions(BaseModel):
+    location: str = Field(examples=["boston"])
+    date: date
+    slots: list[SlotPrediction]
+
+
+class ObservedSlot(SlotPrediction):
+    observed_celsius: float | None = Field(
+        description="Observed 3-hour mean (same aggregation as training); null if not yet known."
+    )
+    error_celsius: float | None = Field(description="predicted - observed; null when unknown.")
+
+
+class ErrorSummary(BaseModel):
+    count: int = Field(description="Slots with an observed value.")
+    mae: float | None
+    rmse: float | None
+    bias: float | None = Field(description="Mean of predicted - observed (°C).")
+
+
+class PredictionsWithObserved(BaseModel):
+    location: str
+    start: date
+    end: date
+    slots: list[ObservedSlot]
+    summary: ErrorSummary
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: int
+    stage: str = Field(examples=["production"])
+    algorithm: str
+    location: str | None
+    train_start: UtcDatetime
+    train_end: UtcDatetime
+    created_at: UtcDatetime
+    code_version: str
+    metrics: dict[str, Any] = Field(
+        description="Backtest metrics (MAE, RMSE, bias, ratio to seasonal naive…)."
+    )
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    database: str = Field(examples=["ok"])
+
+
+ErrorBody.model_rebuild()
