@@ -1,0 +1,312 @@
+"""Forecast API: the endpoint handlers. Queries live in `bihar.forecast.queries`.
+
+uvicorn api.main:app --host 127.0.0.1 --port 8000 --no-access-log
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BeforeValidator
+from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bihar.forecast.db.engine import make_engine
+from bihar.forecast.db.migrate import is_current
+from bihar.forecast.locations import UnknownLocationError, get_location
+from bihar.forecast.queries import (
+    predicted_days,
+    predictions_with_observed,
+    registered_models,
+    stored_predictions,
+    summarise,
+)
+from bihar.forecast.schemas import (
+    DateRange,
+    DayPredictions,
+    ErrorBody,
+    ErrorSummary,
+    Health,
+    ModelInfo,
+    ObservedSlot,
+    PredictionsWithObserved,
+    SlotPrediction,
+)
+from bihar.logs import configure_logging
+from bihar.settings import get_settings
+from bihar.web.cache import TTLCache
+from bihar.web.request_context import RequestContextMiddleware
+
+log = logging.getLogger("bihar.api")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_RANGE_DAYS = 366
+
+
+class ApiError(Exception):
+    """A client error answered as `ErrorBody` with `status`."""
+
+    def __init__(self, status: int, detail: str, available: DateRange | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.available = status, detail, available
+
+
+def _iso_date(value: object) -> date:
+    """Only `YYYY-MM-DD` (no week dates, timestamps or datetimes)."""
+    if isinstance(value, str) and ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date in the form YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+LocationName = Annotated[
+    str | None, Query(description="Location name (default: the service's default location).")
+]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    configure_logging()
+    app.state.engine = make_engine(get_settings().database_url)
+    app.state.cache = TTLCache(get_settings().api_cache_seconds)
+    log.info("serving %s, version %s", app.state.engine.url, get_settings().app_version)
+    yield
+    app.state.engine.dispose()
+
+
+app = FastAPI(
+    title="bihar temperature forecasts",
+    summary="Day-ahead 3-hour temperature forecasts, their observed values and the models.",
+    description=(
+        "A forecast for day D is issued at D 00:00 UTC from 3-hour values up to D-1 21:00 and "
+        "predicts the eight 3-hour means of D (00h, 03h, …, 21h UTC; 00h = mean of 00h–02h)."
+    ),
+    version=get_settings().app_version,
+    lifespan=lifespan,
+)
+app.add_middleware(RequestContextMiddleware)
+ERRORS = {404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+async def _cached(
+    request: Request, key: Hashable, build: Callable[..., bytes], *args: object
+) -> tuple[bytes, bool]:
+    """The cached answer for `key`, else `build(engine, *args)` run in the thread pool (the
+    database call blocks) and cached; and whether it came from the cache."""
+    body = request.app.state.cache.get(key)
+    if body is not None:
+        return body, True
+    body = await run_in_threadpool(build, request.app.state.engine, *args)
+    request.app.state.cache.put(key, body)
+    return body, False
+
+
+def _location(name: str | None) -> str:
+    try:
+        return get_location(name or get_settings().default_location).name
+    except UnknownLocationError as exc:
+        raise ApiError(404, str(exc)) from None
+
+
+def _no_predictions(engine: Engine, location: str, what: str) -> ApiError:
+    try:
+        with engine.connect() as conn:
+            span = predicted_days(conn, location)
+    except UnknownLocationError as exc:  # a known place with nothing stored
+        return ApiError(404, str(exc))
+    if span is None:
+        return ApiError(404, f"no predictions for {what} ({location}): none are stored")
+    first, last = span
+    return ApiError(
+        404,
+        f"no predictions for {what} ({location}); predictions exist from {first} to {last}",
+        DateRange(first=first, last=last),
+    )
+
+
+@app.get("/predictions", response_model=DayPredictions, responses=ERRORS, tags=["predictions"])
+async def predictions(
+    request: Request,
+    day: Annotated[IsoDate, Query(alias="date", examples=["2025-10-31"])],
+    location: LocationName = None,
+) -> Response:
+    """The stored forecast of one day: eight 3-hour slots.
+
+    Answers are reused for `BIHAR_API_CACHE_SECONDS` (predictions change once per refresh)."""
+    name = _location(location)
+    body, cached = await _cached(request, ("predictions", name, day), _day_predictions, name, day)
+    log.info(
+        "predictions date=%s location=%s -> %d bytes%s",
+        day,
+        name,
+        len(body),
+        " (cached)" if cached else "",
+    )
+    return Response(body, media_type="application/json")
+
+
+def _day_predictions(engine: Engine, name: str, day: date) -> bytes:
+    with engine.connect() as conn:
+        rows = stored_predictions(conn, name, day, day)
+    if not rows:
+        raise _no_predictions(engine, name, str(day))
+    slots = [
+        SlotPrediction(
+            target_time=row.target_time,
+            horizon=row.horizon,
+            predicted_celsius=row.predicted,
+            model_version=f"{row.model} v{row.model_version}",
+            issue_time=row.issue_time,
+        )
+        for row in rows
+    ]
+    return DayPredictions(location=name, date=day, slots=slots).model_dump_json().encode()
+
+
+@app.get(
+    "/predictions/observed",
+    response_model=PredictionsWithObserved,
+    responses=ERRORS,
+    tags=["predictions"],
+)
+async def predictions_observed(
+    request: Request,
+    start: Annotated[IsoDate, Query(examples=["2025-10-02"])],
+    end: Annotated[IsoDate, Query(examples=["2025-10-31"])],
+    location: LocationName = None,
+) -> Response:
+    """Predictions of a period joined with the observed 3-hour values, and their errors."""
+    if start > end:
+        raise ApiError(422, f"start {start} is after end {end}")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise ApiError(
+            422, f"{start} to {end} is {(end - start).days + 1} days; at most {MAX_RANGE_DAYS}"
+        )
+    name = _location(location)
+    body, cached = await _cached(
+        request, ("observed", name, start, end), _predictions_with_observed, name, start, end
+    )
+    log.info(
+        "predictions/observed start=%s end=%s location=%s -> %d bytes%s",
+        start,
+        end,
+        name,
+        len(body),
+        " (cached)" if cached else "",
+    )
+    return Response(body, media_type="application/json")
+
+
+def _predictions_with_observed(engine: Engine, name: str, start: date, end: date) -> bytes:
+    with engine.connect() as conn:
+        frame = predictions_with_observed(conn, name, start, end)
+    if frame.empty:
+        raise _no_predictions(engine, name, f"{start} to {end}")
+    summary = summarise(frame["error"])
+    frame = frame.astype(object).where(frame.notna(), None)
+    slots = [
+        ObservedSlot(
+            target_time=row.target_time,
+            horizon=row.horizon,
+            predicted_celsius=row.predicted,
+            model_version=f"{row.model} v{row.model_version}",
+            issue_time=row.issue_time,
+            observed_celsius=None if row.observed is None else round(row.observed, 3),
+            error_celsius=None if row.error is None else round(row.error, 3),
+        )
+        for row in frame.itertuples()
+    ]
+    answer = PredictionsWithObserved(
+        location=name, start=start, end=end, slots=slots, summary=ErrorSummary(**summary.__dict__)
+    )
+    return answer.model_dump_json().encode()
+
+
+@app.get("/version", response_model=str, tags=["service"])
+async def version() -> str:
+    """The software version: `0.0.0` locally, the commit id in images built by the pipeline."""
+    value = get_settings().app_version
+    log.info("version -> %s", value)
+    return value
+
+
+@app.get("/health", response_model=Health, responses={503: {"model": Health}}, tags=["service"])
+def health(engine: EngineDep) -> Health | JSONResponse:
+    """Liveness, and whether the database answers with the current schema."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        database = "ok" if is_current(engine) else "schema not at the newest migration"
+    except Exception as exc:  # a health check reports, it does not fail
+        database = f"unreachable: {type(exc).__name__}"
+    status = "ok" if database == "ok" else "unavailable"
+    log.info("health -> %s (database %s)", status, database)
+    body = Health(status=status, database=database)
+    return body if status == "ok" else JSONResponse(body.model_dump(), status_code=503)
+
+
+@app.get("/models", response_model=list[ModelInfo], tags=["models"])
+def models(engine: EngineDep) -> list[ModelInfo]:
+    """Registered model versions (newest first per name) with their backtest metrics."""
+    with engine.connect() as conn:
+        rows = registered_models(conn)
+    log.info("models -> %d versions", len(rows))
+    return [ModelInfo.model_validate(row) for row in rows]
+
+
+@app.get(
+    "/monitoring/plot.png",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorBody}},
+    tags=["models"],
+)
+def monitoring_plot(location: LocationName = None) -> FileResponse:
+    """The latest monitoring figure (predicted vs observed), made by `monitoring/plot.py`."""
+    name = _location(location)
+    path = get_settings().monitoring_dir / f"{name}_latest.png"
+    if not path.is_file():
+        raise ApiError(404, f"no monitoring plot for {name}; run monitoring/plot.py")
+    log.info("monitoring/plot.png location=%s -> %d bytes", name, path.stat().st_size)
+    return FileResponse(path, media_type="image/png")
+
+
+@app.exception_handler(ApiError)
+async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+    log.warning("%s %s -> %d: %s", request.method, request.url.path, exc.status, exc.detail)
+    body = ErrorBody(detail=exc.detail, available=exc.available)
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=exc.status)
+
+
+@app.exception_handler(RequestValidationError)
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: "
+        f"{e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
+    log.warning("%s %s -> 422: %s", request.method, request.url.path, problems)
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
+@app.exception_handler(StarletteHTTPException)
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    log.warning("%s %s -> %d: %s", request.method, request.url.path, exc.status_code, exc.detail)
+    return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code)

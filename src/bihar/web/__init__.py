@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the service: request ids, logging of requests, error answers."""
