@@ -1,0 +1,144 @@
+"""Acquisition into a real database (SQLite file and PostgreSQL): idempotence, gaps, runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from bihar.forecast.acquisition import acquire, period
+from bihar.forecast.db.models import Base, IngestionRun, Observation
+from bihar.forecast.locations import get_location
+from bihar.forecast.sources import OutOfRangeError, SnapshotSource
+from tests.forecast.conftest import slice_payload
+
+BOSTON = get_location("boston")
+
+
+def snapshot(tmp_path, payload, start="2024-03-01", end="2024-03-10", edit=None):
+    answer = slice_payload(payload, start, end)
+    if edit:
+        edit(answer["hourly"])
+    path = tmp_path / f"boston_archive_{start}_{end}.json"
+    path.write_text(json.dumps(answer), encoding="utf-8")
+    return SnapshotSource(path)
+
+
+def observations(engine) -> list[Observation]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Observation).order_by(Observation.time)))
+
+
+def test_migrated_schema_matches_the_models(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_acquire_stores_every_hour(engine, tmp_path, boston_payload):
+    source = snapshot(tmp_path, boston_payload)
+    result = acquire(engine, source, BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+    assert (result.hours, result.inserted, result.updated, result.unchanged) == (240, 240, 0, 0)
+    rows = observations(engine)
+    assert len(rows) == 240
+    first = rows[0]
+    assert str(first.time) == "2024-03-01 00:00:00"
+    assert (
+        first.temperature_2m
+        == slice_payload(boston_payload, "2024-03-01", "2024-03-01")["hourly"]["temperature_2m"][0]
+    )
+    assert first.source == source.name and not first.interpolated
+
+
+def test_running_twice_changes_nothing(engine, tmp_path, boston_payload):
+    source = snapshot(tmp_path, boston_payload)
+    acquire(engine, source, BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+    before = [(r.id, r.time, r.temperature_2m, r.ingested_at) for r in observations(engine)]
+    again = acquire(engine, source, BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+    after = [(r.id, r.time, r.temperature_2m, r.ingested_at) for r in observations(engine)]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 240)
+    assert after == before
+
+
+def test_changed_values_are_updated_and_overlaps_merged(engine, tmp_path, boston_payload):
+    acquire(engine, snapshot(tmp_path, boston_payload), BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+
+    def revise(hourly):
+        hourly["temperature_2m"][30] += 1.5
+
+    revised = snapshot(tmp_path, boston_payload, "2024-03-05", "2024-03-12", edit=revise)
+    result = acquire(engine, revised, BOSTON, date(2024, 3, 5), date(2024, 3, 12))
+    assert (result.inserted, result.updated, result.unchanged) == (48, 1, 143)
+    assert len(observations(engine)) == 288
+
+
+def test_short_gaps_filled_and_flagged_long_gaps_left_out(engine, tmp_path, boston_payload):
+    def holes(hourly):
+        for i in range(10, 13):  # 3 h: filled
+            hourly["temperature_2m"][i] = None
+        for i in range(100, 110):  # 10 h: reported, not invented
+            hourly["temperature_2m"][i] = None
+        hourly["relative_humidity_2m"][50] = None
+
+    source = snapshot(tmp_path, boston_payload, edit=holes)
+    result = acquire(engine, source, BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+    assert result.hours == 230
+    assert result.interpolated == 4
+    assert [g.hours for g in result.long_gaps] == [10]
+    rows = {str(r.time): r for r in observations(engine)}
+    assert "2024-03-05 04:00:00" not in rows  # index 100
+    filled = rows["2024-03-01 11:00:00"]
+    lo, hi = rows["2024-03-01 09:00:00"], rows["2024-03-01 13:00:00"]
+    assert filled.interpolated
+    expected = lo.temperature_2m + (hi.temperature_2m - lo.temperature_2m) * 2 / 4
+    assert filled.temperature_2m == pytest.approx(expected, abs=0.01)
+    with Session(engine) as session:
+        run = session.scalars(select(IngestionRun)).one()
+    assert run.status == "success" and run.rows_interpolated == 4
+    assert len(run.long_gaps) == 1 and "10 h" in run.long_gaps[0]
+
+
+def test_date_outside_the_source_is_refused_and_nothing_recorded(engine, tmp_path, boston_payload):
+    source = snapshot(tmp_path, boston_payload)
+    with pytest.raises(OutOfRangeError, match="2024-03-01 to 2024-03-10"):
+        acquire(engine, source, BOSTON, date(2024, 4, 1), date(2024, 4, 5))
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from ingestion_runs")).scalar() == 0
+        assert conn.execute(text("select count(*) from weather_observations")).scalar() == 0
+
+
+def test_periods(tmp_path, boston_payload):
+    source = snapshot(tmp_path, boston_payload)
+    assert period(source, date(2024, 3, 10), days=3) == (date(2024, 3, 8), date(2024, 3, 10))
+    assert period(source, date(2024, 3, 10), backfill=True) == (
+        date(2024, 3, 1),
+        date(2024, 3, 10),
+    )
+    with pytest.raises(ValueError, match="at least 1"):
+        period(source, date(2024, 3, 10), days=0)
+
+
+def test_snapshot_of_a_location_with_temperature_only(engine, tmp_path):
+    from bihar.settings import get_settings
+
+    source = SnapshotSource.find(get_settings().data_dir, get_location("paris"))
+    assert source is not None and source.variables == ("temperature_2m",)
+    result = acquire(engine, source, get_location("paris"), date(2020, 2, 1), date(2020, 2, 2))
+    assert result.inserted == 48
+    row = observations(engine)[0]
+    assert row.relative_humidity_2m is None and row.temperature_2m is not None
+
+
+def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
+    from bihar.forecast.db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'sub' / 'x.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
