@@ -121,3 +121,14 @@ demo-state: install
 PORT ?= 8000
 container-demo: install container-tools demo-state
 	PYTHON=$(BIN)/python $(CONTAINER)/demo.sh $(PORT)
+
+# --- vision (field-image classification) ---
+.PHONY: vision-tiles notebook-vision
+
+## vision-tiles: build (or reuse) the cached CWFID tile dataset under .cache/vision
+vision-tiles: install
+	$(BIN)/python -m bihar.vision.tiles
+
+## notebook-vision: execute notebooks/01_field_image_classification.ipynb in place (writes reports/vision.json)
+notebook-vision: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 notebooks/01_field_image_classification.ipynb
