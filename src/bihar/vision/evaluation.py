@@ -33,6 +33,12 @@ class Evaluation:
         }
 
 
+def _clip(proba: np.ndarray) -> np.ndarray:
+    """Probabilities kept away from 0 (finite log loss), rows summing to 1 again."""
+    clipped = np.clip(proba, 1e-7, 1)
+    return clipped / clipped.sum(axis=1, keepdims=True)
+
+
 def evaluate(y_true: np.ndarray, proba: np.ndarray, classes: Sequence[int]) -> Evaluation:
     """Metrics of probabilities N×K (column k = class `classes[k]`) against labels y_true."""
     classes = list(classes)
@@ -56,7 +62,7 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, classes: Sequence[int]) -> E
     return Evaluation(
         accuracy=float(accuracy_score(y_true, y_pred)),
         macro_f1=float(np.mean(f1)),
-        log_loss=float(log_loss(y_true, np.clip(proba, 1e-7, 1), labels=classes)),
+        log_loss=float(log_loss(y_true, _clip(proba), labels=classes)),
         per_class=per_class,
         confusion=confusion_matrix(y_true, y_pred, labels=classes),
         class_names=names,
