@@ -24,7 +24,8 @@ from bihar.vision.cwfid import TileConfig, TileDataset
 log = logging.getLogger(__name__)
 
 KAGGLE_HANDLE = "alexandrelemercier/labeled-corn-dataset"
-"""kagglehub handle `owner/dataset`; override with the `handle` argument if it moved."""
+"""kagglehub handle `owner/dataset`. Not verified (no Kaggle access from this environment):
+pass the dataset's real handle with the `handle` argument when it differs."""
 
 SPLIT_FOLDERS: dict[str, str] = {"treino": "train", "validacao": "val", "teste": "test"}
 CLASS_FOLDERS: dict[str, int] = {
