@@ -19,6 +19,7 @@ from bihar.forecast.experiments import (
     error_by,
     largest_misses,
     load_series,
+    paired_difference,
     residual_diagnostics,
     run_backtests,
     save_model_config,
@@ -135,3 +136,15 @@ def test_load_series_errors_name_the_problem(tmp_path: Path):
     bad.write_text("{not json")
     with pytest.raises(ArchiveFormatError, match=bad.name):
         load_series("boston", Settings(data_dir=tmp_path), kind="offline")
+
+
+def test_paired_difference_detects_a_real_gain_and_not_noise():
+    rng = np.random.default_rng(1)
+    issues = pd.date_range("2024-01-01", periods=300, freq="D", name="issue_time")
+    base = forecast_frame(issues, np.zeros((300, 8)))
+    base["observed"] = rng.normal(0, 2, len(base))
+    better = base.assign(predicted=base["observed"] * 0.5)  # halves every error
+    same = base.assign(predicted=rng.normal(0, 0.01, len(base)))
+    gain = paired_difference(better, base)
+    assert gain.significant and gain.high < 0 and gain.days == 300
+    assert not paired_difference(same, base).significant

@@ -366,6 +366,47 @@ def largest_misses(forecasts: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     return table.nlargest(n, "mae")
 
 
+@dataclass(frozen=True)
+class PairedDifference:
+    """MAE(a) - MAE(b) on common rows with a day-block bootstrap interval (negative: a better)."""
+
+    difference: float
+    low: float
+    high: float
+    days: int
+
+    @property
+    def significant(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+
+def paired_difference(
+    a: pd.DataFrame, b: pd.DataFrame, n_boot: int = 2000, level: float = 0.95, seed: int = 42
+) -> PairedDifference:
+    """Compare two backtests day by day: errors within a day are correlated, so whole issue
+    days are resampled."""
+    common = a.dropna(subset=["predicted", "observed"]).index.intersection(
+        b.dropna(subset=["predicted", "observed"]).index
+    )
+    if common.empty:
+        raise ValueError("the two backtests share no forecast with an observed value")
+    gap = (a.loc[common, "predicted"] - a.loc[common, "observed"]).abs() - (
+        b.loc[common, "predicted"] - b.loc[common, "observed"]
+    ).abs()
+    by_day = gap.groupby(level="issue_time")
+    sums, counts = by_day.sum().to_numpy(), by_day.size().to_numpy()
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(sums), size=(n_boot, len(sums)))
+    boot = sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
+    tail = (1 - level) / 2
+    return PairedDifference(
+        difference=float(gap.mean()),
+        low=float(np.quantile(boot, tail)),
+        high=float(np.quantile(boot, 1 - tail)),
+        days=len(sums),
+    )
+
+
 def feature_importances(model: DirectForecaster, top: int = 15) -> pd.Series:
     """Gain importances (LightGBM), impurity importances (forests) or |standardised coef|."""
     if model.regressor is None:
