@@ -53,7 +53,7 @@ def test_error_flags_and_hypothesis_table() -> None:
     assert flags["negation"].tolist() == [True, False, False]
     assert flags["contrast (mixed review)"].tolist() == [True, False, False]
     assert flags["irony markers"].tolist() == [True, False, False]
-    assert flags["rare words (> 20 % unseen)"].tolist() == [True, False, False]
+    assert flags["rare words (> 10 % unseen)"].tolist() == [True, False, False]
     table = hypothesis_table(flags, np.array([True, False, False])).set_index("hypothesis")
     assert table.loc["negation", "share among errors"] == 1.0
     assert table.loc["negation", "error rate without flag"] == 0.0

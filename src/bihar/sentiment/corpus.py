@@ -1,7 +1,8 @@
 """A large external French corpus, obtainable offline from Debian packages.
 
 `stardict-xmlittre` holds Émile Littré's dictionary (1863-1877, public domain): definitions and
-~290,000 literary quotations, about 10 million words; `manpages-fr` adds modern technical French.
+~290,000 literary quotations, about 10 million words; `manpages-fr`, `libreoffice-help-fr` and
+`lilypond-doc-html-fr` add modern (technical) French.
 `apt-get download` + `dpkg -x` unpack them into the cache without installing anything; the text
 is cleaned of markup, split into sentences and tokenised with the same regular-expression
 tokenizer as the reviews, one sentence per line. Build it (and its word2vec vectors) with
@@ -28,11 +29,12 @@ from bihar.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-PACKAGES = ("stardict-xmlittre", "manpages-fr")
+PACKAGES = ("stardict-xmlittre", "manpages-fr", "libreoffice-help-fr", "lilypond-doc-html-fr")
 #: The tokenisation shared by the corpus, the in-domain vectors and the review encodings.
 W2V_CONFIG = PreprocessConfig(tokenizer="regex", remove_stopwords=False, keep_exclamations=False)
 
 _TAG = re.compile(r"<[^>]{0,300}>")
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _ROFF_ESCAPE = re.compile(r"\\f(?:\[[A-Z]*\]|[BIRP])|\\\(..|\\[&e]|\\s[+-]?\d")
 
@@ -112,7 +114,21 @@ def manpages_text(root: Path) -> Iterator[str]:
             yield _ROFF_ESCAPE.sub("", line).replace("\\-", "-")
 
 
-EXTRACTORS = {"stardict-xmlittre": littre_text, "manpages-fr": manpages_text}
+def html_text(root: Path) -> Iterator[str]:
+    """Text lines of HTML documentation (scripts, styles and tags removed)."""
+    for page in sorted(root.rglob("*.html")):
+        raw = page.read_text(encoding="utf-8", errors="replace")
+        raw = _SCRIPT.sub(" ", raw)
+        raw = raw.replace("</p>", "</p>\n").replace("<br", "\n<br").replace("</li>", "</li>\n")
+        yield from html.unescape(_TAG.sub(" ", raw)).splitlines()
+
+
+EXTRACTORS = {
+    "stardict-xmlittre": littre_text,
+    "manpages-fr": manpages_text,
+    "libreoffice-help-fr": html_text,
+    "lilypond-doc-html-fr": html_text,
+}
 
 
 def build_corpus(

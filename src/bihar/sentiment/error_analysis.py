@@ -37,7 +37,7 @@ def flag_reviews(
             "irony markers": [bool(_IRONY.search(t)) for t in texts],
             "short (< 25 words)": n_words < 25,
             "long (> 150 words)": n_words > 150,
-            "rare words (> 20 % unseen)": rare > 0.20,
+            "rare words (> 10 % unseen)": rare > 0.10,
         }
     )
     return frame

@@ -87,7 +87,7 @@ def train_word2vec(
 
 
 def vectors_path() -> Path:
-    return get_settings().cache_dir / "sentiment" / "w2v_littre_manpages.kv"
+    return get_settings().cache_dir / "sentiment" / "w2v_debian_fr.kv"
 
 
 def corpus_vectors(epochs: int = 5, force: bool = False) -> KeyedVectors:
