@@ -165,3 +165,29 @@ def lstm_grid(
         results.append(result)
         log.info("%s: val %.3f test %.3f", config.name, result.best_val_accuracy, metrics.accuracy)
     return outcomes, results
+
+
+def refit_train_validation(
+    splits: AllocineSplits, config: PreprocessConfig, kind: str, classifier: str, param: float
+) -> ModelOutcome:
+    """Refit a chosen sparse pipeline (hyper-parameters fixed on validation) on train +
+    validation, then score it once on test: more data, no new choice made on test."""
+    from bihar.sentiment.baselines import make_classifier
+
+    merged = AllocineSplits(
+        pd.concat([splits.train, splits.validation], ignore_index=True),
+        splits.validation.iloc[:0],
+        splits.test,
+        splits.source,
+    )
+    y = labels(merged)
+    toks = tokenize_splits(merged, config)
+    joined = {s: [" ".join(t) for t in toks[s]] for s in SPLITS}
+    feats = build_features(kind, joined, cleaned(merged))
+    model = make_classifier(classifier, param, get_settings().seed).fit(feats.train, y["train"])
+    pred, score = model.predict(feats.test), scores(model, feats.test)
+    metrics = evaluate(y["test"], pred, score)
+    params = {"features": kind, "classifier": classifier, "param": param, "refit": "train+val"}
+    track(f"baseline-refit/{kind} + {classifier}", params, metrics.as_dict("test_"))
+    return ModelOutcome(f"{kind} + {classifier}, refit on train+validation", "TF-IDF refit",
+                        float("nan"), pred, score, metrics, params)  # fmt: skip
