@@ -121,3 +121,15 @@ demo-state: install
 PORT ?= 8000
 container-demo: install container-tools demo-state
 	PYTHON=$(BIN)/python $(CONTAINER)/demo.sh $(PORT)
+
+.PHONY: sentiment-corpus notebook-sentiment
+
+## sentiment-corpus: download the French Debian packages (Littré, manpages, help pages), build the
+##   corpus and train its word2vec vectors into .cache/sentiment (outside git)
+sentiment-corpus: install
+	$(BIN)/python -m bihar.sentiment.corpus
+
+## notebook-sentiment: execute notebooks/02_review_sentiment.ipynb in place (writes reports/sentiment.json)
+notebook-sentiment: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 \
+	  notebooks/02_review_sentiment.ipynb
