@@ -1,0 +1,232 @@
+"""One training loop for every model: optimizer choice, LR schedule, early stopping, MLflow.
+
+`train_classifier` trains on in-memory tensors (images N×3×S×S in [0, 1], or feature vectors),
+evaluates on the validation set after each epoch, keeps the weights of the epoch with the lowest
+validation loss, stops after `patience` epochs without improvement, and returns the per-epoch
+history for the learning curves. With `run_name`, the run is logged to MLflow (params, per-epoch
+metrics, best epoch) in the project's experiment.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+from bihar.tracking import log_metrics, mlflow_run
+from bihar.vision.transforms import Normalizer, augment
+
+log = logging.getLogger(__name__)
+
+EXPERIMENT = "vision-field-images"
+OptimizerName = Literal["adam", "rmsprop", "adagrad", "sgd"]
+
+DEFAULT_LR: dict[str, float] = {"adam": 1e-3, "rmsprop": 1e-3, "adagrad": 1e-2, "sgd": 3e-2}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings of one run (lr None → the optimizer's usual default)."""
+
+    optimizer: OptimizerName = "adam"
+    lr: float | None = None
+    weight_decay: float = 1e-4
+    epochs: int = 15
+    batch_size: int = 64
+    patience: int = 4
+    schedule: Literal["plateau", "cosine", "none"] = "plateau"
+    augment: bool = True
+    class_weighted: bool = True
+    seed: int = 42
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+
+@dataclass
+class History:
+    """Per-epoch curves; `best_epoch` (0-based) is the epoch whose weights were kept."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+    seconds: float = 0.0
+
+    @property
+    def best_val_loss(self) -> float:
+        return self.val_loss[self.best_epoch]
+
+    @property
+    def best_val_acc(self) -> float:
+        return self.val_acc[self.best_epoch]
+
+
+def make_optimizer(
+    name: OptimizerName, params: Any, lr: float, weight_decay: float
+) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}")
+
+
+def class_weights(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Inverse-frequency weights (mean 1 over the samples): every class weighs the same."""
+    counts = torch.bincount(labels, minlength=n_classes).float().clamp_min(1)
+    return counts.sum() / (n_classes * counts)
+
+
+def _prepare(x: torch.Tensor, normalizer: Normalizer | None) -> torch.Tensor:
+    return normalizer(x) if normalizer is not None else x
+
+
+@torch.no_grad()
+def predict_logits(
+    model: nn.Module,
+    x: torch.Tensor,
+    normalizer: Normalizer | None = None,
+    batch_size: int = 256,
+) -> torch.Tensor:
+    model.eval()
+    out = [model(_prepare(x[i : i + batch_size], normalizer)) for i in range(0, len(x), batch_size)]
+    return torch.cat(out) if out else torch.empty(0)
+
+
+def predict_proba(
+    model: nn.Module,
+    x: torch.Tensor,
+    normalizer: Normalizer | None = None,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Class probabilities N×K of [0, 1] images (or features) `x`."""
+    return torch.softmax(predict_logits(model, x, normalizer, batch_size), dim=1).numpy()
+
+
+def train_classifier(
+    model: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_val: torch.Tensor,
+    y_val: torch.Tensor,
+    cfg: TrainConfig,
+    normalizer: Normalizer | None = None,
+    run_name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    experiment: str = EXPERIMENT,
+) -> History:
+    """Train `model` in place (best-validation weights restored) and return its history."""
+    if run_name is None:
+        return _train(model, x_train, y_train, x_val, y_val, cfg, normalizer, log_epochs=False)
+    all_params = {**asdict(cfg), "learning_rate": cfg.learning_rate, **(params or {})}
+    all_params.update(n_train=len(y_train), n_val=len(y_val))
+    with mlflow_run(experiment, run_name, all_params):
+        history = _train(model, x_train, y_train, x_val, y_val, cfg, normalizer, log_epochs=True)
+        log_metrics(
+            {
+                "best_epoch": history.best_epoch,
+                "best_val_loss": history.best_val_loss,
+                "best_val_acc": history.best_val_acc,
+                "train_seconds": history.seconds,
+            }
+        )
+    return history
+
+
+def _train(
+    model: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_val: torch.Tensor,
+    y_val: torch.Tensor,
+    cfg: TrainConfig,
+    normalizer: Normalizer | None,
+    log_epochs: bool,
+) -> History:
+    torch.manual_seed(cfg.seed)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    n_classes = int(max(y_train.max(), y_val.max())) + 1
+    weights = class_weights(y_train, n_classes) if cfg.class_weighted else None
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = make_optimizer(cfg.optimizer, trainable, cfg.learning_rate, cfg.weight_decay)
+    scheduler: Any = None
+    if cfg.schedule == "plateau":
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.3, patience=1)
+    elif cfg.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+    history = History()
+    best_state = copy.deepcopy(model.state_dict())
+    best_loss, stale, start = float("inf"), 0, time.perf_counter()
+    images = x_train.ndim == 4
+    for epoch in range(cfg.epochs):
+        model.train()
+        order = torch.randperm(len(y_train), generator=generator)
+        total_loss, correct = 0.0, 0
+        for i in range(0, len(order), cfg.batch_size):
+            idx = order[i : i + cfg.batch_size]
+            xb, yb = x_train[idx], y_train[idx]
+            if cfg.augment and images:
+                xb = augment(xb, generator)
+            logits = model(_prepare(xb, normalizer))
+            loss = functional.cross_entropy(logits, yb, weight=weights)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += float(loss.detach()) * len(idx)
+            correct += int((logits.argmax(1) == yb).sum())
+        val_logits = predict_logits(model, x_val, normalizer)
+        val_loss = float(functional.cross_entropy(val_logits, y_val, weight=weights))
+        val_acc = float((val_logits.argmax(1) == y_val).float().mean())
+        history.train_loss.append(total_loss / len(y_train))
+        history.train_acc.append(correct / len(y_train))
+        history.val_loss.append(val_loss)
+        history.val_acc.append(val_acc)
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        if log_epochs:
+            log_metrics(
+                {
+                    "train_loss": history.train_loss[-1],
+                    "train_acc": history.train_acc[-1],
+                    "val_loss": val_loss,
+                    "val_acc": val_acc,
+                    "lr": history.lr[-1],
+                },
+                step=epoch,
+            )
+        log.info(
+            "epoch %d: train loss %.3f acc %.3f | val loss %.3f acc %.3f",
+            epoch,
+            history.train_loss[-1],
+            history.train_acc[-1],
+            val_loss,
+            val_acc,
+        )
+        if val_loss < best_loss - 1e-4:
+            best_loss, stale, history.best_epoch = val_loss, 0, epoch
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+        if scheduler is not None:
+            scheduler.step(val_loss) if cfg.schedule == "plateau" else scheduler.step()
+        if stale >= cfg.patience:
+            log.info("early stop after epoch %d (best %d)", epoch, history.best_epoch)
+            break
+    model.load_state_dict(best_state)
+    history.seconds = time.perf_counter() - start
+    return history

@@ -1,0 +1,71 @@
+"""Tile preprocessing: resize, scale to [0, 1], normalise, label-preserving augmentation.
+
+The photos are taken straight down on a field, so a tile flipped or turned by 90° is still a
+valid tile of the same class: flips and 90° rotations are the augmentation. A mild brightness
+and contrast jitter (±10 %) mimics the changing sunlight without changing green to brown; no
+crops or zooms, which could cut a plant out of a tile and falsify its label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Per-channel (x - mean) / std on N×3×H×W tensors in [0, 1]."""
+
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+    @classmethod
+    def fit(cls, images: torch.Tensor) -> Normalizer:
+        """Channel statistics of (training) images N×3×H×W in [0, 1]."""
+        mean = images.mean(dim=(0, 2, 3)).tolist()
+        std = images.std(dim=(0, 2, 3)).clamp_min(1e-6).tolist()
+        return cls(tuple(mean), tuple(std))  # type: ignore[arg-type]
+
+    @classmethod
+    def imagenet(cls) -> Normalizer:
+        return cls(IMAGENET_MEAN, IMAGENET_STD)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        mean = torch.tensor(self.mean, dtype=images.dtype).view(1, 3, 1, 1)
+        std = torch.tensor(self.std, dtype=images.dtype).view(1, 3, 1, 1)
+        return (images - mean) / std
+
+
+def to_tensor(images: np.ndarray, size: int | None = None) -> torch.Tensor:
+    """uint8 N×H×W×3 → float32 N×3×size×size in [0, 1] (antialiased bilinear resize)."""
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"expected N×H×W×3 images, got shape {images.shape}")
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+    if size is not None and x.shape[-1] != size:
+        x = functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
+    return x.clamp_(0.0, 1.0)
+
+
+def augment(images: torch.Tensor, generator: torch.Generator, jitter: float = 0.1) -> torch.Tensor:
+    """Random flips, 90° rotations and ±`jitter` brightness/contrast of a [0, 1] batch."""
+    n = images.shape[0]
+    out = images.clone()
+    flip = torch.rand(n, generator=generator) < 0.5
+    out[flip] = out[flip].flip(-1)
+    turns = torch.randint(0, 4, (n,), generator=generator)
+    for k in (1, 2, 3):
+        sel = turns == k
+        if sel.any():
+            out[sel] = torch.rot90(out[sel], k, dims=(-2, -1))
+    if jitter > 0:
+        brightness = 1 + (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * jitter
+        contrast = 1 + (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * jitter
+        mean = out.mean(dim=(1, 2, 3), keepdim=True)
+        out = ((out - mean) * contrast + mean) * brightness
+    return out.clamp_(0.0, 1.0)
