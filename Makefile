@@ -121,3 +121,12 @@ demo-state: install
 PORT ?= 8000
 container-demo: install container-tools demo-state
 	PYTHON=$(BIN)/python $(CONTAINER)/demo.sh $(PORT)
+
+# --- time-series experiments ---
+.PHONY: notebook-forecast
+
+## notebook-forecast: execute notebooks/03_temperature_forecasting.ipynb in place (Boston
+##   experiments, ~5 min): writes model/config.json and reports/forecast_experiments.json
+notebook-forecast: install
+	PYTHONPATH=$(CURDIR)/src $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=3600 notebooks/03_temperature_forecasting.ipynb
