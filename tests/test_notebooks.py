@@ -27,6 +27,7 @@ SECTIONS = {
 
 NOTEBOOKS = [
     # Added by each project as its executed notebook lands.
+    "03_temperature_forecasting.ipynb",
 ]
 
 MAX_BYTES = 5_000_000
