@@ -23,6 +23,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,12 +122,14 @@ def regressors(series: pd.DataFrame, times: pd.DatetimeIndex, spec: SarimaxSpec)
         lagged = lagged.reindex(times).ffill()
         if lagged.isna().all().any():
             raise StatisticalModelError(f"{spec.name}: an exogenous variable has no values")
+        # Only leading values can still be missing (the first day of the grid, long before any
+        # issue time); they take the first known value.
         parts.append(lagged.bfill().add_suffix("_lag1d"))
     frame = pd.concat(parts, axis=1)
     return frame
 
 
-def _grid(series: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+def _grid(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
     return pd.date_range(start, end, freq=SLOT, name="time")
 
 
@@ -135,7 +138,7 @@ class SarimaxForecaster:
     """A `SarimaxSpec` fitted once before `train_end`, then filtered forward with fixed params."""
 
     spec: SarimaxSpec
-    results: object = None
+    results: Any = None
     fit_seconds: float = 0.0
     aic: float = float("nan")
     bic: float = float("nan")
@@ -145,7 +148,7 @@ class SarimaxForecaster:
     def name(self) -> str:
         return self.spec.name
 
-    def _model(self, endog: pd.Series, exog: pd.DataFrame) -> object:
+    def _model(self, endog: pd.Series, exog: pd.DataFrame) -> Any:
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         return SARIMAX(
@@ -168,7 +171,7 @@ class SarimaxForecaster:
             raise StatisticalModelError(
                 f"{self.name}: fewer than 30 days of data before {train_end}"
             )
-        times = _grid(series, history.index.min(), train_end - SLOT)
+        times = _grid(history.index.min(), train_end - SLOT)
         endog = series[TARGET].reindex(times)
         exog = regressors(series, times, self.spec)
         began = time.perf_counter()
@@ -199,7 +202,7 @@ class SarimaxForecaster:
         if issues.min() <= self._train_start:
             raise StatisticalModelError(f"{self.name}: issue times before the fitted window")
         last_target = issues.max() + SLOT * (len(HORIZONS) - 1)
-        times = _grid(series, self._train_start, last_target)
+        times = _grid(self._train_start, last_target)
         # Only values up to each issue's D-1 21:00 reach the state it forecasts from: the
         # filter is causal and the forecast below never reads a later observation.
         endog = series[TARGET].reindex(times)
@@ -211,7 +214,7 @@ class SarimaxForecaster:
         return forecast_frame(issues, self._multi_step(filtered, times, issues))
 
     def _multi_step(
-        self, filtered: object, times: pd.DatetimeIndex, issues: pd.DatetimeIndex
+        self, filtered: Any, times: pd.DatetimeIndex, issues: pd.DatetimeIndex
     ) -> np.ndarray:
         ssm = filtered.model.ssm
         design = np.asarray(ssm["design"])
