@@ -143,3 +143,14 @@ notebook-sentiment: install
 notebook-forecast: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=3600 notebooks/03_temperature_forecasting.ipynb
+
+# --- vision (field-image classification) ---
+.PHONY: vision-tiles notebook-vision
+
+## vision-tiles: build (or reuse) the cached CWFID tile dataset under .cache/vision
+vision-tiles: install
+	$(BIN)/python -m bihar.vision.tiles
+
+## notebook-vision: execute notebooks/01_field_image_classification.ipynb in place (writes reports/vision.json)
+notebook-vision: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 notebooks/01_field_image_classification.ipynb

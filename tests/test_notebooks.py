@@ -27,6 +27,7 @@ SECTIONS = {
 
 NOTEBOOKS = [
     # Added by each project as its executed notebook lands.
+    "01_field_image_classification.ipynb",
     "03_temperature_forecasting.ipynb",
 ]
 

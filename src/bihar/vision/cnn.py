@@ -1,9 +1,9 @@
 """Two small CNN architectures trained from scratch, with dropout and batch-norm switches.
 
 - `SimpleCNN`: three conv-(BN)-ReLU-maxpool blocks (16-32-64 channels), global average pooling,
-  dropout, linear — a plain VGG-style baseline (~25 k parameters).
-- `ResidualCNN`: a stem and three residual stages (24-48-96 channels, stride 2), each with two
-  3×3 convolutions and a shortcut, then pooling, dropout, linear (~0.3 M parameters).
+  dropout, linear — a plain VGG-style baseline (~24 k parameters).
+- `ResidualCNN`: a stem and three residual stages (16-32-64 channels, stride 2), each with two
+  3×3 convolutions and a shortcut, then pooling, dropout, linear (~78 k parameters).
 
 Both take N×3×S×S tensors of any S ≥ 16 (global pooling) and return class logits.
 """
@@ -82,7 +82,7 @@ class ResidualCNN(nn.Module):
         n_classes: int,
         dropout: float = 0.3,
         batchnorm: bool = True,
-        widths: tuple[int, ...] = (24, 48, 96),
+        widths: tuple[int, ...] = (16, 32, 64),
     ) -> None:
         super().__init__()
         stem = widths[0]

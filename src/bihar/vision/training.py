@@ -3,8 +3,7 @@
 `train_classifier` trains on in-memory tensors (images N×3×S×S in [0, 1], or feature vectors),
 evaluates on the validation set after each epoch, keeps the weights of the epoch with the lowest
 validation loss, stops after `patience` epochs without improvement, and returns the per-epoch
-history for the learning curves. With `run_name`, the run is logged to MLflow (params, per-epoch
-metrics, best epoch) in the project's experiment.
+history for the learning curves (also logged to the active MLflow run when asked).
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -21,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from bihar.tracking import log_metrics, mlflow_run
+from bihar.tracking import log_metrics
 from bihar.vision.transforms import Normalizer, augment
 
 log = logging.getLogger(__name__)
@@ -127,17 +125,15 @@ def train_classifier(
     y_val: torch.Tensor,
     cfg: TrainConfig,
     normalizer: Normalizer | None = None,
-    run_name: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    experiment: str = EXPERIMENT,
+    log_to_mlflow: bool = False,
 ) -> History:
-    """Train `model` in place (best-validation weights restored) and return its history."""
-    if run_name is None:
-        return _train(model, x_train, y_train, x_val, y_val, cfg, normalizer, log_epochs=False)
-    all_params = {**asdict(cfg), "learning_rate": cfg.learning_rate, **(params or {})}
-    all_params.update(n_train=len(y_train), n_val=len(y_val))
-    with mlflow_run(experiment, run_name, all_params):
-        history = _train(model, x_train, y_train, x_val, y_val, cfg, normalizer, log_epochs=True)
+    """Train `model` in place (best-validation weights restored) and return its history.
+
+    With `log_to_mlflow`, per-epoch metrics and the best epoch go to the active MLflow run
+    (open one with `bihar.tracking.mlflow_run`).
+    """
+    history = _train(model, x_train, y_train, x_val, y_val, cfg, normalizer, log_to_mlflow)
+    if log_to_mlflow:
         log_metrics(
             {
                 "best_epoch": history.best_epoch,

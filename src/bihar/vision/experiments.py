@@ -1,0 +1,399 @@
+"""The notebook's experiments: one function per kind of run, each tracked in MLflow.
+
+A `Task` holds the tensors of one classification task (three or four classes) built from the
+tile dataset: training tiles capped per class (balance and CPU time), validation and test tiles
+complete. Each `run_*` function trains one model, picks nothing on the test set (the best epoch
+is chosen on validation loss), evaluates on validation and test, logs params and metrics to the
+MLflow experiment `vision-field-images`, and returns a `RunResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from bihar.tracking import log_metrics, mlflow_run
+from bihar.vision.classes import CLASS_NAMES
+from bihar.vision.cnn import Architecture, build_cnn, count_parameters
+from bihar.vision.cwfid import TileDataset
+from bihar.vision.evaluation import Evaluation, evaluate
+from bihar.vision.pretrained import EfficientNetClassifier, array_digest, extract_features
+from bihar.vision.training import EXPERIMENT, History, TrainConfig, predict_proba, train_classifier
+from bihar.vision.transforms import Normalizer, to_tensor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Task:
+    """Tensors of one task; labels are re-indexed 0..K-1 in the order of `classes`."""
+
+    name: str
+    classes: tuple[int, ...]
+    size: int
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    test_tiles: TileDataset
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(CLASS_NAMES[c] for c in self.classes)
+
+
+@dataclass
+class RunResult:
+    name: str
+    task: str
+    family: str  # "scratch" | "pretrained"
+    params: dict[str, Any]
+    history: History
+    val: Evaluation
+    test: Evaluation
+    seconds: float
+    n_parameters: int
+
+    def row(self) -> dict[str, Any]:
+        """One line of the results table."""
+        return {
+            "run": self.name,
+            "task": self.task,
+            "family": self.family,
+            "epochs": len(self.history.val_loss),
+            "best_epoch": self.history.best_epoch + 1,
+            "train_acc": round(self.history.train_acc[self.history.best_epoch], 3),
+            "val_acc": round(self.val.accuracy, 3),
+            "val_macro_f1": round(self.val.macro_f1, 3),
+            "test_acc": round(self.test.accuracy, 3),
+            "test_macro_f1": round(self.test.macro_f1, 3),
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def cap_per_class(labels: np.ndarray, cap: int, seed: int) -> np.ndarray:
+    """Boolean mask keeping at most `cap` tiles of each class (seeded random choice)."""
+    rng = np.random.default_rng(seed)
+    keep = np.zeros(len(labels), dtype=bool)
+    for label in np.unique(labels):
+        idx = np.flatnonzero(labels == label)
+        keep[rng.choice(idx, size=min(cap, len(idx)), replace=False)] = True
+    return keep
+
+
+def build_task(
+    name: str,
+    data: TileDataset,
+    classes: Sequence[int],
+    size: int,
+    cap: int,
+    seed: int,
+) -> Task:
+    """Tensors of the tiles of `classes`, training tiles capped at `cap` per class."""
+    classes = tuple(classes)
+    index = {c: k for k, c in enumerate(classes)}
+    parts = {}
+    for split in ("train", "val", "test"):
+        sub = data.subset(split, classes)
+        if split == "train":
+            keep = cap_per_class(sub.labels, cap, seed)
+            sub = TileDataset(
+                sub.images[keep],
+                sub.labels[keep],
+                sub.image_ids[keep],
+                sub.splits[keep],
+                sub.boxes[keep],
+                sub.fractions[keep],
+                sub.config,
+            )
+        y = torch.tensor([index[int(v)] for v in sub.labels], dtype=torch.long)
+        parts[split] = (to_tensor(sub.images, size), y, sub)
+    task = Task(
+        name,
+        classes,
+        size,
+        parts["train"][0],
+        parts["train"][1],
+        parts["val"][0],
+        parts["val"][1],
+        parts["test"][0],
+        parts["test"][1],
+        parts["test"][2],
+    )
+    log.info(
+        "task %s: %d train, %d val, %d test tiles at %d px",
+        name,
+        len(task.y_train),
+        len(task.y_val),
+        len(task.y_test),
+        size,
+    )
+    return task
+
+
+def _finish(
+    name: str,
+    task: Task,
+    family: str,
+    params: dict[str, Any],
+    history: History,
+    val_proba: np.ndarray,
+    test_proba: np.ndarray,
+    seconds: float,
+    n_parameters: int,
+) -> RunResult:
+    labels = list(range(len(task.classes)))
+    val = evaluate(task.y_val.numpy(), val_proba, labels)
+    test = evaluate(task.y_test.numpy(), test_proba, labels)
+    # evaluate() names columns by the global class ids: re-label for the task's classes
+    for ev in (val, test):
+        ev.class_names = task.class_names
+        ev.per_class = dict(zip(task.class_names, ev.per_class.values(), strict=True))
+    log_metrics(
+        {
+            "val_accuracy": val.accuracy,
+            "val_macro_f1": val.macro_f1,
+            "test_accuracy": test.accuracy,
+            "test_macro_f1": test.macro_f1,
+            "test_log_loss": test.log_loss,
+            "n_parameters": n_parameters,
+            "seconds": seconds,
+        }
+    )
+    result = RunResult(name, task.name, family, params, history, val, test, seconds, n_parameters)
+    log.info("%s: %s", name, result.row())
+    return result
+
+
+def run_scratch(
+    task: Task,
+    name: str,
+    arch: Architecture,
+    dropout: float,
+    batchnorm: bool,
+    cfg: TrainConfig,
+    normalizer: Normalizer,
+) -> tuple[nn.Module, RunResult]:
+    """Train a scratch CNN on `task` and evaluate it (one MLflow run)."""
+    torch.manual_seed(cfg.seed)
+    model = build_cnn(arch, len(task.classes), dropout, batchnorm)
+    params = {
+        "task": task.name,
+        "family": "scratch",
+        "arch": arch,
+        "dropout": dropout,
+        "batchnorm": batchnorm,
+        "input_px": task.size,
+        "n_train": len(task.y_train),
+        **asdict(cfg),
+        "learning_rate": cfg.learning_rate,
+    }
+    with mlflow_run(EXPERIMENT, name, params):
+        start = time.perf_counter()
+        history = train_classifier(
+            model,
+            task.x_train,
+            task.y_train,
+            task.x_val,
+            task.y_val,
+            cfg,
+            normalizer,
+            log_to_mlflow=True,
+        )
+        val_p = predict_proba(model, task.x_val, normalizer)
+        test_p = predict_proba(model, task.x_test, normalizer)
+        seconds = time.perf_counter() - start
+        result = _finish(
+            name,
+            task,
+            "scratch",
+            params,
+            history,
+            val_p,
+            test_p,
+            seconds,
+            count_parameters(model),
+        )
+    return model, result
+
+
+@dataclass
+class Features:
+    train: torch.Tensor
+    val: torch.Tensor
+    test: torch.Tensor
+
+
+def task_features(
+    task: Task, backbone: nn.Module, normalizer: Normalizer, cache_dir: Path | None
+) -> Features:
+    """Frozen-backbone pooled features of the task's tiles, cached by content hash."""
+    out = []
+    for x in (task.x_train, task.x_val, task.x_test):
+        cache = None
+        if cache_dir is not None:
+            cache = cache_dir / "vision" / f"effnet_lite0_{array_digest(x)}.npy"
+        out.append(torch.from_numpy(extract_features(backbone, x, normalizer, cache=cache)))
+    return Features(*out)
+
+
+def run_feature_extraction(
+    task: Task,
+    name: str,
+    classifier: EfficientNetClassifier,
+    features: Features,
+    cfg: TrainConfig,
+) -> RunResult:
+    """Train the linear head of `classifier` on frozen features (one MLflow run)."""
+    torch.manual_seed(cfg.seed)
+    params = {
+        "task": task.name,
+        "family": "pretrained",
+        "backbone": "efficientnet-lite0 (ImageNet, frozen)",
+        "mode": "feature extraction",
+        "input_px": task.size,
+        "n_train": len(task.y_train),
+        **asdict(cfg),
+        "learning_rate": cfg.learning_rate,
+    }
+    head = classifier.head
+    with mlflow_run(EXPERIMENT, name, params):
+        start = time.perf_counter()
+        history = train_classifier(
+            head,
+            features.train,
+            task.y_train,
+            features.val,
+            task.y_val,
+            cfg,
+            None,
+            log_to_mlflow=True,
+        )
+        val_p = predict_proba(head, features.val)
+        test_p = predict_proba(head, features.test)
+        seconds = time.perf_counter() - start
+        result = _finish(
+            name,
+            task,
+            "pretrained",
+            params,
+            history,
+            val_p,
+            test_p,
+            seconds,
+            count_parameters(head),
+        )
+    return result
+
+
+def run_fine_tuning(
+    task: Task,
+    name: str,
+    classifier: EfficientNetClassifier,
+    trainable_blocks: int,
+    cfg: TrainConfig,
+    normalizer: Normalizer,
+) -> RunResult:
+    """Fine-tune the last `trainable_blocks` blocks + head of `classifier` (one MLflow run)."""
+    torch.manual_seed(cfg.seed)
+    classifier.freeze(trainable_blocks)
+    params = {
+        "task": task.name,
+        "family": "pretrained",
+        "backbone": "efficientnet-lite0 (ImageNet)",
+        "mode": "fine-tuning",
+        "trainable_blocks": trainable_blocks,
+        "input_px": task.size,
+        "n_train": len(task.y_train),
+        **asdict(cfg),
+        "learning_rate": cfg.learning_rate,
+    }
+    with mlflow_run(EXPERIMENT, name, params):
+        start = time.perf_counter()
+        history = train_classifier(
+            classifier,
+            task.x_train,
+            task.y_train,
+            task.x_val,
+            task.y_val,
+            cfg,
+            normalizer,
+            log_to_mlflow=True,
+        )
+        val_p = predict_proba(classifier, task.x_val, normalizer, batch_size=128)
+        test_p = predict_proba(classifier, task.x_test, normalizer, batch_size=128)
+        seconds = time.perf_counter() - start
+        result = _finish(
+            name,
+            task,
+            "pretrained",
+            params,
+            history,
+            val_p,
+            test_p,
+            seconds,
+            count_parameters(classifier),
+        )
+    return result
+
+
+def tile_predictor(
+    model: nn.Module, size: int, normalizer: Normalizer
+) -> Callable[[np.ndarray], np.ndarray]:
+    """uint8 tiles N×H×W×3 → class probabilities, for display and LIME."""
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        return predict_proba(model, to_tensor(images, size), normalizer, batch_size=64)
+
+    return predict
+
+
+def restrict(task: Task, classes: Sequence[int], features: Features) -> tuple[Task, Features]:
+    """The task (and its features) limited to `classes`, relabelled 0..K-1.
+
+    Lets the three-class pretrained run reuse the four-class features: `cap_per_class` draws
+    the classes in order, so the three-class training tiles are exactly these.
+    """
+    classes = tuple(classes)
+    index = {task.classes.index(c): k for k, c in enumerate(classes)}
+    parts = []
+    for y, f in ((task.y_train, features.train), (task.y_val, features.val)):
+        keep = torch.tensor([int(v) in index for v in y], dtype=torch.bool)
+        parts.append((keep, torch.tensor([index[int(v)] for v in y[keep]], dtype=torch.long), f))
+    keep_test = torch.tensor([int(v) in index for v in task.y_test], dtype=torch.bool)
+    y_test = torch.tensor([index[int(v)] for v in task.y_test[keep_test]], dtype=torch.long)
+    keep_np = keep_test.numpy()
+    tiles = task.test_tiles
+    test_tiles = TileDataset(
+        tiles.images[keep_np],
+        tiles.labels[keep_np],
+        tiles.image_ids[keep_np],
+        tiles.splits[keep_np],
+        tiles.boxes[keep_np],
+        tiles.fractions[keep_np],
+        tiles.config,
+    )
+    (k_tr, y_tr, f_tr), (k_va, y_va, f_va) = parts
+    small = Task(
+        f"{len(classes)}-class",
+        classes,
+        task.size,
+        task.x_train[k_tr],
+        y_tr,
+        task.x_val[k_va],
+        y_va,
+        task.x_test[keep_test],
+        y_test,
+        test_tiles,
+    )
+    return small, Features(f_tr[k_tr], f_va[k_va], features.test[keep_test])

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bihar.settings import get_settings
+from bihar.vision.cwfid import TileConfig, TileDataset
+from bihar.vision.experiments import (
+    Features,
+    build_task,
+    cap_per_class,
+    restrict,
+    run_scratch,
+    tile_predictor,
+)
+from bihar.vision.training import EXPERIMENT, TrainConfig
+from bihar.vision.transforms import Normalizer
+
+
+def _tiles(n_per_class: dict[str, dict[int, int]]) -> TileDataset:
+    """Coloured 16-px tiles: class k has a bright channel k % 3 (class 3: two channels)."""
+    images, labels, splits = [], [], []
+    rng = np.random.default_rng(0)
+    for split, per_class in n_per_class.items():
+        for label, n in per_class.items():
+            for _ in range(n):
+                tile = rng.integers(0, 60, (16, 16, 3), dtype=np.uint8)
+                tile[..., label % 3] += 150
+                if label == 3:
+                    tile[..., 0] += 100
+                images.append(tile)
+                labels.append(label)
+                splits.append(split)
+    n = len(labels)
+    return TileDataset(
+        np.array(images),
+        np.array(labels),
+        np.arange(n),
+        np.array(splits),
+        np.zeros((n, 2), dtype=np.int32),
+        np.zeros((n, 3), dtype=np.float32),
+        TileConfig(tile=16, stride=16, out_size=16),
+    )
+
+
+SPLITS = {
+    "train": {0: 30, 1: 8, 2: 12, 3: 6},
+    "val": {0: 5, 1: 4, 2: 4, 3: 3},
+    "test": {0: 5, 1: 4, 2: 4, 3: 3},
+}
+
+
+def test_cap_per_class_is_seeded_and_caps() -> None:
+    labels = np.array([0] * 30 + [1] * 5)
+    keep = cap_per_class(labels, 10, seed=1)
+    assert keep[labels == 0].sum() == 10 and keep[labels == 1].sum() == 5
+    np.testing.assert_array_equal(keep, cap_per_class(labels, 10, seed=1))
+
+
+def test_three_class_restriction_matches_the_three_class_task() -> None:
+    data = _tiles(SPLITS)
+    task4 = build_task("4-class", data, (0, 1, 2, 3), size=16, cap=10, seed=0)
+    task3 = build_task("3-class", data, (0, 1, 2), size=16, cap=10, seed=0)
+    fake = Features(task4.x_train.mean(dim=(2, 3)), task4.x_val.mean(dim=(2, 3)), task4.x_test)
+    small, feats = restrict(task4, (0, 1, 2), fake)
+    assert torch.equal(small.x_train, task3.x_train)  # the same capped training tiles
+    assert torch.equal(small.y_train, task3.y_train)
+    assert torch.equal(small.y_test, task3.y_test)
+    assert len(feats.train) == len(small.y_train) and len(feats.test) == len(small.y_test)
+    assert len(small.test_tiles) == len(small.y_test)
+
+
+def test_run_scratch_is_recorded_in_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("BIHAR_MLFLOW_TRACKING_URI", uri)
+    get_settings.cache_clear()
+    try:
+        task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+        norm = Normalizer.fit(task.x_train)
+        cfg = TrainConfig(epochs=2, batch_size=8)
+        model, result = run_scratch(task, "tiny", "simple", 0.0, True, cfg, norm)
+    finally:
+        get_settings.cache_clear()
+    assert result.test.confusion.shape == (4, 4)
+    assert result.row()["epochs"] == 2
+    proba = tile_predictor(model, 16, norm)(task.test_tiles.images[:3])
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    mlflow.set_tracking_uri(uri)
+    runs = mlflow.search_runs(experiment_names=[EXPERIMENT])
+    assert list(runs["tags.mlflow.runName"]) == ["tiny"]
+    assert runs["params.arch"][0] == "simple"
+    assert {"metrics.test_macro_f1", "metrics.val_loss", "metrics.best_epoch"} <= set(runs)
