@@ -27,6 +27,7 @@ SECTIONS = {
 
 NOTEBOOKS = [
     # Added by each project as its executed notebook lands.
+    "02_review_sentiment.ipynb",
 ]
 
 MAX_BYTES = 5_000_000
