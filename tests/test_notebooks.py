@@ -28,6 +28,7 @@ SECTIONS = {
 NOTEBOOKS = [
     # Added by each project as its executed notebook lands.
     "01_field_image_classification.ipynb",
+    "02_review_sentiment.ipynb",
     "03_temperature_forecasting.ipynb",
 ]
 

@@ -69,3 +69,14 @@ def test_report_and_mlflow_run(tmp_path) -> None:  # type: ignore[no-untyped-def
     run_id = track("unit", {"model": "x"}, {"acc": 0.5}, curve=[{"epoch": 1, "val_loss": 0.7}])
     run = mlflow.get_run(run_id)
     assert run.data.params["model"] == "x" and run.data.metrics["acc"] == 0.5
+
+
+def test_refit_on_train_and_validation_scores_the_test_file(allocine_dir) -> None:  # type: ignore[no-untyped-def]
+    from bihar.sentiment.allocine import load_offline
+    from bihar.sentiment.experiments import refit_train_validation
+
+    splits = load_offline(allocine_dir, seed=0)
+    config = PreprocessConfig(tokenizer="regex")
+    outcome = refit_train_validation(splits, config, "tfidf_word+char", "logreg", 10.0)
+    assert outcome.test_pred.shape == (3,) and outcome.params["refit"] == "train+val"
+    assert 0.0 <= outcome.metrics.accuracy <= 1.0

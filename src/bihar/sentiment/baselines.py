@@ -103,13 +103,13 @@ def build_features(
     source = raw if kind == "tfidf_char" else tokens
     vec = make_vectorizer(kind, min_df=min_df)
     train = vec.fit_transform(source["train"]).tocsr()
-    return Features(
-        kind,
-        train,
-        vec.transform(source["validation"]).tocsr(),
-        vec.transform(source["test"]).tocsr(),
-        [vec],
-    )
+
+    def transform(texts: list[str]) -> sp.csr_matrix:
+        if not len(texts):  # e.g. no validation split once train and validation are merged
+            return sp.csr_matrix((0, train.shape[1]))
+        return vec.transform(texts).tocsr()
+
+    return Features(kind, train, transform(source["validation"]), transform(source["test"]), [vec])
 
 
 _SPLITS = ("train", "validation", "test")
