@@ -122,6 +122,28 @@ PORT ?= 8000
 container-demo: install container-tools demo-state
 	PYTHON=$(BIN)/python $(CONTAINER)/demo.sh $(PORT)
 
+# --- French review sentiment ---
+.PHONY: sentiment-corpus notebook-sentiment
+
+## sentiment-corpus: download the French Debian packages (Littré, manpages, help pages), build the
+##   corpus and train its word2vec vectors into .cache/sentiment (outside git)
+sentiment-corpus: install
+	$(BIN)/python -m bihar.sentiment.corpus
+
+## notebook-sentiment: execute notebooks/02_review_sentiment.ipynb in place (writes reports/sentiment.json)
+notebook-sentiment: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 \
+	  notebooks/02_review_sentiment.ipynb
+
+# --- time-series experiments ---
+.PHONY: notebook-forecast
+
+## notebook-forecast: execute notebooks/03_temperature_forecasting.ipynb in place (Boston
+##   experiments, ~5 min): writes model/config.json and reports/forecast_experiments.json
+notebook-forecast: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=3600 notebooks/03_temperature_forecasting.ipynb
+
 # --- vision (field-image classification) ---
 .PHONY: vision-tiles notebook-vision
 

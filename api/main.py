@@ -10,7 +10,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -163,21 +163,23 @@ async def predictions(
     return Response(body, media_type="application/json")
 
 
+def _slot_fields(row: Any) -> dict[str, Any]:
+    """The fields every answered slot carries, from a stored-prediction row."""
+    return {
+        "target_time": row.target_time,
+        "horizon": row.horizon,
+        "predicted_celsius": row.predicted,
+        "model_version": f"{row.model} v{row.model_version}",
+        "issue_time": row.issue_time,
+    }
+
+
 def _day_predictions(engine: Engine, name: str, day: date) -> bytes:
     with engine.connect() as conn:
         rows = stored_predictions(conn, name, day, day)
     if not rows:
         raise _no_predictions(engine, name, str(day))
-    slots = [
-        SlotPrediction(
-            target_time=row.target_time,
-            horizon=row.horizon,
-            predicted_celsius=row.predicted,
-            model_version=f"{row.model} v{row.model_version}",
-            issue_time=row.issue_time,
-        )
-        for row in rows
-    ]
+    slots = [SlotPrediction(**_slot_fields(row)) for row in rows]
     return DayPredictions(location=name, date=day, slots=slots).model_dump_json().encode()
 
 
@@ -224,11 +226,7 @@ def _predictions_with_observed(engine: Engine, name: str, start: date, end: date
     frame = frame.astype(object).where(frame.notna(), None)
     slots = [
         ObservedSlot(
-            target_time=row.target_time,
-            horizon=row.horizon,
-            predicted_celsius=row.predicted,
-            model_version=f"{row.model} v{row.model_version}",
-            issue_time=row.issue_time,
+            **_slot_fields(row),
             observed_celsius=None if row.observed is None else round(row.observed, 3),
             error_celsius=None if row.error is None else round(row.error, 3),
         )

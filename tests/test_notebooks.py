@@ -28,6 +28,8 @@ SECTIONS = {
 NOTEBOOKS = [
     # Added by each project as its executed notebook lands.
     "01_field_image_classification.ipynb",
+    "02_review_sentiment.ipynb",
+    "03_temperature_forecasting.ipynb",
 ]
 
 MAX_BYTES = 5_000_000

@@ -1,0 +1,193 @@
+"""The notebook's experiment loops, each run tracked in MLflow (experiment `sentiment`):
+preprocessing ablation, BoW/TF-IDF × classifier grid, averaged word vectors, LSTM grid."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from gensim.models import KeyedVectors
+from sklearn.linear_model import LogisticRegression
+
+from bihar.sentiment.allocine import AllocineSplits
+from bihar.sentiment.baselines import (
+    CLASSIFIERS,
+    FEATURES,
+    Features,
+    TunedModel,
+    build_features,
+    scores,
+    tune,
+)
+from bihar.sentiment.evaluation import Metrics, evaluate
+from bihar.sentiment.lstm import LSTMConfig, TrainResult, predict_proba, train_lstm
+from bihar.sentiment.preprocessing import PreprocessConfig, Preprocessor, clean
+from bihar.sentiment.report import track
+from bihar.sentiment.word2vec import average_vectors
+from bihar.settings import get_settings
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "validation", "test")
+
+
+def tokenize_splits(splits: AllocineSplits, config: PreprocessConfig) -> dict[str, list[list[str]]]:
+    pre = Preprocessor(config)
+    return {s: pre.batch(getattr(splits, s)["text"]) for s in SPLITS}
+
+
+def labels(splits: AllocineSplits) -> dict[str, np.ndarray]:
+    return {s: getattr(splits, s)["label"].to_numpy() for s in SPLITS}
+
+
+def cleaned(splits: AllocineSplits) -> dict[str, list[str]]:
+    return {s: [clean(t).lower() for t in getattr(splits, s)["text"]] for s in SPLITS}
+
+
+def preprocessing_ablation(
+    splits: AllocineSplits, configs: Sequence[PreprocessConfig], classifier: str = "logreg"
+) -> pd.DataFrame:
+    """Validation accuracy of TF-IDF word n-grams + a tuned classifier for each pipeline."""
+    y = labels(splits)
+    rows = []
+    for config in configs:
+        toks = tokenize_splits(splits, config)
+        joined = {s: [" ".join(t) for t in toks[s]] for s in SPLITS}
+        feats = build_features("tfidf_word", joined, joined)
+        tuned = tune(feats, classifier, y["train"], y["validation"])
+        row = {"pipeline": config.name, "val_accuracy": tuned.val_accuracy,
+               "features": feats.n_features,
+               "tokens_per_review": float(np.mean([len(t) for t in toks["train"]]))}  # fmt: skip
+        track(f"preprocessing/{config.name}", {**asdict(config), "classifier": classifier,
+              "C": tuned.param}, {"val_accuracy": tuned.val_accuracy})  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class ModelOutcome:
+    """A fitted model's validation accuracy and its test predictions/scores/metrics."""
+
+    name: str
+    family: str
+    val_accuracy: float
+    test_pred: np.ndarray
+    test_score: np.ndarray
+    metrics: Metrics
+    params: dict = field(default_factory=dict)
+
+    def row(self) -> dict[str, object]:
+        return {"model": self.name, "family": self.family, "val_accuracy": self.val_accuracy,
+                **self.metrics.as_dict("test_")}  # fmt: skip
+
+
+def baseline_grid(
+    splits: AllocineSplits, config: PreprocessConfig
+) -> tuple[list[ModelOutcome], dict[str, TunedModel], dict[str, Features]]:
+    """Every feature kind × classifier, tuned on validation, then scored on test."""
+    y = labels(splits)
+    toks = tokenize_splits(splits, config)
+    joined = {s: [" ".join(t) for t in toks[s]] for s in SPLITS}
+    raw = cleaned(splits)
+    outcomes, tuned_models, all_features = [], {}, {}
+    for kind in FEATURES:
+        feats = build_features(kind, joined, raw)
+        all_features[kind] = feats
+        for classifier in CLASSIFIERS:
+            tuned = tune(feats, classifier, y["train"], y["validation"])
+            pred = tuned.model.predict(feats.test)
+            score = scores(tuned.model, feats.test)
+            metrics = evaluate(y["test"], pred, score)
+            family = "bag of words" if kind == "bow_word" else "TF-IDF"
+            params = {"features": kind, "classifier": classifier, "param": tuned.param,
+                      "n_features": feats.n_features, "preprocessing": config.name}  # fmt: skip
+            outcomes.append(
+                ModelOutcome(tuned.name, family, tuned.val_accuracy, pred, score, metrics, params)
+            )
+            tuned_models[tuned.name] = tuned
+            track(f"baseline/{tuned.name}", params,
+                  {"val_accuracy": tuned.val_accuracy, **metrics.as_dict("test_")})  # fmt: skip
+    return outcomes, tuned_models, all_features
+
+
+def averaged_vectors_model(
+    name: str, kv: KeyedVectors, tokens: dict[str, list[list[str]]], y: dict[str, np.ndarray]
+) -> ModelOutcome:
+    """Mean word vector per review + logistic regression (C tuned on validation)."""
+    X = {s: average_vectors(tokens[s], kv) for s in SPLITS}
+    mean, std = X["train"].mean(axis=0), X["train"].std(axis=0) + 1e-6  # train statistics only
+    X = {s: (X[s] - mean) / std for s in SPLITS}
+    seed = get_settings().seed
+    best = None
+    for C in (0.01, 0.03, 0.1, 0.3, 1.0, 3.0):
+        model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(
+            X["train"], y["train"]
+        )
+        acc = float((model.predict(X["validation"]) == y["validation"]).mean())
+        if best is None or acc > best[0]:
+            best = (acc, C, model)
+    assert best is not None
+    acc, C, model = best
+    pred, score = model.predict(X["test"]), model.predict_proba(X["test"])[:, 1]
+    metrics = evaluate(y["test"], pred, score)
+    params = {"vectors": name, "classifier": "logreg", "C": C, "dimensions": kv.vector_size}
+    track(f"avg-w2v/{name}", params, {"val_accuracy": acc, **metrics.as_dict("test_")})
+    return ModelOutcome(f"averaged {name} + logreg", "averaged word2vec", acc, pred, score,
+                        metrics, params)  # fmt: skip
+
+
+def lstm_grid(
+    configs: Sequence[LSTMConfig],
+    vocab_size: int,
+    encoded: dict[str, list[list[int]]],
+    y: dict[str, np.ndarray],
+    matrices: dict[str, np.ndarray],
+) -> tuple[list[ModelOutcome], list[TrainResult]]:
+    """Train each configuration with early stopping, score the best weights on test."""
+    outcomes, results = [], []
+    for config in configs:
+        matrix = matrices.get(config.embeddings) if config.embeddings != "scratch" else None
+        result = train_lstm(
+            config, vocab_size, (encoded["train"], y["train"]),
+            (encoded["validation"], y["validation"]), embeddings=matrix,
+        )  # fmt: skip
+        score = predict_proba(result.model, encoded["test"])
+        pred = (score > 0.5).astype(int)
+        metrics = evaluate(y["test"], pred, score)
+        summary = result.summary()
+        track(f"lstm/{config.name}", summary,
+              {"val_accuracy": result.best_val_accuracy, **metrics.as_dict("test_")},
+              curve=result.history)  # fmt: skip
+        outcomes.append(ModelOutcome(config.name, "LSTM", result.best_val_accuracy, pred, score,
+                                     metrics, summary))  # fmt: skip
+        results.append(result)
+        log.info("%s: val %.3f test %.3f", config.name, result.best_val_accuracy, metrics.accuracy)
+    return outcomes, results
+
+
+def refit_train_validation(
+    splits: AllocineSplits, config: PreprocessConfig, kind: str, classifier: str, param: float
+) -> ModelOutcome:
+    """Refit a chosen sparse pipeline (hyper-parameters fixed on validation) on train +
+    validation, then score it once on test: more data, no new choice made on test."""
+    from bihar.sentiment.baselines import make_classifier
+
+    merged = AllocineSplits(
+        pd.concat([splits.train, splits.validation], ignore_index=True),
+        splits.validation.iloc[:0],
+        splits.test,
+        splits.source,
+    )
+    y = labels(merged)
+    toks = tokenize_splits(merged, config)
+    joined = {s: [" ".join(t) for t in toks[s]] for s in SPLITS}
+    feats = build_features(kind, joined, cleaned(merged))
+    model = make_classifier(classifier, param, get_settings().seed).fit(feats.train, y["train"])
+    pred, score = model.predict(feats.test), scores(model, feats.test)
+    metrics = evaluate(y["test"], pred, score)
+    params = {"features": kind, "classifier": classifier, "param": param, "refit": "train+val"}
+    track(f"baseline-refit/{kind} + {classifier}", params, metrics.as_dict("test_"))
+    return ModelOutcome(f"{kind} + {classifier}, refit on train+validation", "TF-IDF refit",
+                        float("nan"), pred, score, metrics, params)  # fmt: skip

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bihar.sentiment.baselines import build_features, make_vectorizer, tune
+from bihar.sentiment.error_analysis import flag_reviews, hypothesis_table
+from bihar.sentiment.evaluation import evaluate
+from bihar.sentiment.preprocessing import PreprocessConfig, Preprocessor, clean
+from bihar.sentiment.report import track, write_report
+
+
+def test_metrics_match_a_hand_computed_case() -> None:
+    m = evaluate(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]), np.array([0.9, 0.4, 0.3, 0.1]))
+    assert m.accuracy == 0.75 and m.precision == 1.0 and m.recall == 0.5
+    assert m.f1 == pytest.approx(2 / 3) and m.roc_auc == 1.0
+    assert m.confusion == ((2, 0), (1, 1))
+    assert m.as_dict("test_")["test_accuracy"] == 0.75
+    with pytest.raises(ValueError, match="same length"):
+        evaluate(np.array([1]), np.array([1, 0]), np.array([0.5]))
+
+
+@pytest.mark.parametrize("kind", ["bow_word", "tfidf_word", "tfidf_char", "tfidf_word+char"])
+def test_features_are_fitted_on_train_only(reviews: pd.DataFrame, kind: str) -> None:
+    pre = Preprocessor(PreprocessConfig(tokenizer="regex"))
+    texts = reviews["text"].tolist()
+    splits = {"train": texts[:8], "validation": texts[8:10], "test": ["zorglub zorglub"]}
+    tokens = {k: pre.joined(v) for k, v in splits.items()}
+    raw = {k: [clean(t).lower() for t in v] for k, v in splits.items()}
+    feats = build_features(kind, tokens, raw, min_df=1)
+    assert feats.train.shape[0] == 8 and feats.test.shape[1] == feats.n_features
+    if kind in {"bow_word", "tfidf_word"}:
+        assert feats.test.nnz == 0  # a test-only word has no column: no leakage
+    with pytest.raises(ValueError, match="unknown feature kind"):
+        make_vectorizer("glove")
+
+
+@pytest.mark.parametrize("classifier", ["logreg", "linear_svm", "naive_bayes"])
+def test_tuned_classifiers_separate_obvious_reviews(reviews: pd.DataFrame, classifier: str) -> None:
+    pre = Preprocessor(PreprocessConfig(tokenizer="regex"))
+    tokens = {s: pre.joined(reviews["text"]) for s in ("train", "validation", "test")}
+    feats = build_features("tfidf_word", tokens, tokens, min_df=1)
+    y = reviews["label"].to_numpy()
+    tuned = tune(feats, classifier, y, y, seed=0)
+    assert tuned.val_accuracy == 1.0 and tuned.param in tuned.grid
+
+
+def test_error_flags_and_hypothesis_table() -> None:
+    texts = ["Pas mal mais trop long...", "Excellent film", "Nul"]
+    tokens = [["pas", "mal", "mais", "trop", "long"], ["excellent", "film"], ["nul"]]
+    flags = flag_reviews(texts, tokens, train_vocab={"excellent", "film", "nul"})
+    assert flags["negation"].tolist() == [True, False, False]
+    assert flags["contrast (mixed review)"].tolist() == [True, False, False]
+    assert flags["irony markers"].tolist() == [True, False, False]
+    assert flags["rare words (> 10 % unseen)"].tolist() == [True, False, False]
+    table = hypothesis_table(flags, np.array([True, False, False])).set_index("hypothesis")
+    assert table.loc["negation", "share among errors"] == 1.0
+    assert table.loc["negation", "error rate without flag"] == 0.0
+
+
+def test_report_and_mlflow_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import mlflow
+
+    path = write_report({"best": {"test_accuracy": 0.9}}, tmp_path / "r" / "sentiment.json")
+    assert json.loads(path.read_text())["best"]["test_accuracy"] == 0.9
+    run_id = track("unit", {"model": "x"}, {"acc": 0.5}, curve=[{"epoch": 1, "val_loss": 0.7}])
+    run = mlflow.get_run(run_id)
+    assert run.data.params["model"] == "x" and run.data.metrics["acc"] == 0.5
+
+
+def test_refit_on_train_and_validation_scores_the_test_file(allocine_dir) -> None:  # type: ignore[no-untyped-def]
+    from bihar.sentiment.allocine import load_offline
+    from bihar.sentiment.experiments import refit_train_validation
+
+    splits = load_offline(allocine_dir, seed=0)
+    config = PreprocessConfig(tokenizer="regex")
+    outcome = refit_train_validation(splits, config, "tfidf_word+char", "logreg", 10.0)
+    assert outcome.test_pred.shape == (3,) and outcome.params["refit"] == "train+val"
+    assert 0.0 <= outcome.metrics.accuracy <= 1.0
