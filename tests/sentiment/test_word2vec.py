@@ -65,3 +65,13 @@ def test_train_word2vec_learns_cooccurrences() -> None:
     sentences = [["le", "film", "est", "bon"], ["le", "film", "est", "mauvais"]] * 50
     kv = train_word2vec(sentences, Word2VecParams(vector_size=8, min_count=1, epochs=2, workers=1))
     assert {"film", "bon", "mauvais"} <= set(kv.key_to_index) and kv.vector_size == 8
+
+
+def test_single_worker_training_is_reproducible() -> None:
+    from bihar.sentiment.word2vec import Word2VecParams
+
+    sentences = [["le", "film", "est", "bon"], ["le", "jeu", "est", "mauvais"]] * 20
+    params = Word2VecParams(vector_size=8, min_count=1, epochs=2, workers=1)
+    a = train_word2vec(sentences, params, seed=3)
+    b = train_word2vec(sentences, params, seed=3)
+    np.testing.assert_array_equal(a["film"], b["film"])

@@ -1,6 +1,6 @@
 """Loaders of Théophile Blard's Allociné reviews (labels: 0 negative, 1 positive).
 
-Online: the Hugging Face hub dataset `allocine` (train 160k / validation 20k / test 20k).
+Online: the Hugging Face hub dataset `tblard/allocine` (train 160k / validation 20k / test 20k).
 Offline: the stratified subset in `<data_dir>/allocine/` (`train_data_allocine.csv`, 2,000 reviews;
 `test_data_allocine_full.csv`, 1,000 reviews; columns `text,label`). One review occurs in both
 files: it is dropped from *train* (the test file stays untouched), as are exact duplicates inside
@@ -22,7 +22,7 @@ from bihar.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-HUB_NAME = "allocine"
+HUB_NAME = "tblard/allocine"  # the canonical id of the former "allocine" dataset
 TRAIN_FILE = "train_data_allocine.csv"
 TEST_FILE = "test_data_allocine_full.csv"
 Source = Literal["auto", "hub", "offline"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -71,14 +72,23 @@ def load_fauconnier(path: Path | str, limit: int | None = None) -> KeyedVectors:
     return kv
 
 
+def stable_hash(text: str) -> int:
+    """Seeds gensim's initial vectors independently of PYTHONHASHSEED (Python's `hash` is
+    randomised per process); with `workers=1` training is then reproducible run to run."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
 def train_word2vec(
     sentences: Iterable[list[str]], params: Word2VecParams | None = None, seed: int | None = None
 ) -> KeyedVectors:
-    """Train gensim skip-gram word2vec on tokenised sentences (a list or a restartable stream)."""
+    """Train gensim skip-gram word2vec on tokenised sentences (a list or a restartable stream).
+
+    Bit-for-bit reproducible only with `params.workers == 1` (threads race otherwise).
+    """
     params = params or Word2VecParams()
     seed = get_settings().seed if seed is None else seed
     start = time.perf_counter()
-    model = Word2Vec(sentences=sentences, seed=seed, **asdict(params))
+    model = Word2Vec(sentences=sentences, seed=seed, hashfxn=stable_hash, **asdict(params))
     log.info(
         "word2vec trained in %.0f s: %d words × %d", time.perf_counter() - start,
         len(model.wv), params.vector_size,
