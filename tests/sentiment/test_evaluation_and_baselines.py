@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bihar.sentiment.baselines import build_features, make_vectorizer, tune
+from bihar.sentiment.baselines import build_features, make_vectorizer, nb_log_ratio, tune
 from bihar.sentiment.error_analysis import flag_reviews, hypothesis_table
 from bihar.sentiment.evaluation import evaluate
 from bihar.sentiment.preprocessing import PreprocessConfig, Preprocessor, clean
@@ -80,3 +80,40 @@ def test_refit_on_train_and_validation_scores_the_test_file(allocine_dir) -> Non
     outcome = refit_train_validation(splits, config, "tfidf_word+char", "logreg", 10.0)
     assert outcome.test_pred.shape == (3,) and outcome.params["refit"] == "train+val"
     assert 0.0 <= outcome.metrics.accuracy <= 1.0
+
+
+def test_nb_log_ratio_signs_and_nb_weighted_features(reviews: pd.DataFrame) -> None:
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(np.array([[1, 0, 1], [2, 0, 1], [0, 3, 1], [0, 1, 1]]))
+    r = nb_log_ratio(X, np.array([1, 1, 0, 0]))
+    assert r[0] > 0 > r[1] and r[2] == pytest.approx(0.0)  # positive-only, negative-only, both
+    with pytest.raises(ValueError, match="labels"):
+        nb_log_ratio(X, np.array([1, 0]))
+
+    pre = Preprocessor(PreprocessConfig(tokenizer="regex"))
+    tokens = {s: pre.joined(reviews["text"]) for s in ("train", "validation", "test")}
+    y = reviews["label"].to_numpy()
+    with pytest.raises(ValueError, match="training labels"):
+        build_features("nb-tfidf_word+char", tokens, tokens, min_df=1)
+    nb = build_features("nb-tfidf_word+char", tokens, tokens, min_df=1, y_train=y)
+    plain = build_features("tfidf_word+char", tokens, tokens, min_df=1)
+    assert nb.train.shape == plain.train.shape
+    column = plain.vectorizers[0].vocabulary_["nul"]  # a word of negative reviews only
+    assert (nb.train[:, column].toarray() <= 0).all() and nb.train[:, column].min() < 0
+    tuned = tune(nb, "logreg", y, y, seed=0)
+    assert tuned.val_accuracy == 1.0
+
+
+def test_cross_validation_uses_train_and_validation_only(allocine_dir) -> None:  # type: ignore[no-untyped-def]
+    from bihar.sentiment.allocine import load_offline
+    from bihar.sentiment.experiments import cross_validate_sparse
+
+    splits = load_offline(allocine_dir, seed=0)
+    config = PreprocessConfig(tokenizer="regex")
+    cv = cross_validate_sparse(
+        splits, config, [("nb-tfidf_word+char", "logreg", 10.0), ("tfidf_word", "linear_svm", 1.0)],
+        folds=3,
+    )  # fmt: skip
+    assert len(cv) == 6 and set(cv["fold"]) == {0, 1, 2}
+    assert cv["accuracy"].between(0, 1).all()

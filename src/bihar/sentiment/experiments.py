@@ -14,11 +14,12 @@ from sklearn.linear_model import LogisticRegression
 
 from bihar.sentiment.allocine import AllocineSplits
 from bihar.sentiment.baselines import (
-    CLASSIFIERS,
     FEATURES,
     Features,
     TunedModel,
     build_features,
+    classifiers_for,
+    make_classifier,
     scores,
     tune,
 )
@@ -93,9 +94,9 @@ def baseline_grid(
     raw = cleaned(splits)
     outcomes, tuned_models, all_features = [], {}, {}
     for kind in FEATURES:
-        feats = build_features(kind, joined, raw)
+        feats = build_features(kind, joined, raw, y_train=y["train"])
         all_features[kind] = feats
-        for classifier in CLASSIFIERS:
+        for classifier in classifiers_for(kind):
             tuned = tune(feats, classifier, y["train"], y["validation"])
             pred = tuned.model.predict(feats.test)
             score = scores(tuned.model, feats.test)
@@ -172,8 +173,6 @@ def refit_train_validation(
 ) -> ModelOutcome:
     """Refit a chosen sparse pipeline (hyper-parameters fixed on validation) on train +
     validation, then score it once on test: more data, no new choice made on test."""
-    from bihar.sentiment.baselines import make_classifier
-
     merged = AllocineSplits(
         pd.concat([splits.train, splits.validation], ignore_index=True),
         splits.validation.iloc[:0],
@@ -183,7 +182,7 @@ def refit_train_validation(
     y = labels(merged)
     toks = tokenize_splits(merged, config)
     joined = {s: [" ".join(t) for t in toks[s]] for s in SPLITS}
-    feats = build_features(kind, joined, cleaned(merged))
+    feats = build_features(kind, joined, cleaned(merged), y_train=y["train"])
     model = make_classifier(classifier, param, get_settings().seed).fit(feats.train, y["train"])
     pred, score = model.predict(feats.test), scores(model, feats.test)
     metrics = evaluate(y["test"], pred, score)
@@ -191,3 +190,39 @@ def refit_train_validation(
     track(f"baseline-refit/{kind} + {classifier}", params, metrics.as_dict("test_"))
     return ModelOutcome(f"{kind} + {classifier}, refit on train+validation", "TF-IDF refit",
                         float("nan"), pred, score, metrics, params)  # fmt: skip
+
+
+def cross_validate_sparse(
+    splits: AllocineSplits,
+    config: PreprocessConfig,
+    candidates: Sequence[tuple[str, str, float]],
+    folds: int = 5,
+) -> pd.DataFrame:
+    """Accuracy of each (features, classifier, C/alpha) on the same stratified folds of
+    train + validation (the test file is not touched). Paired folds give a less noisy comparison
+    of a few finalists than one 400-review validation split; everything is refitted per fold."""
+    from sklearn.model_selection import StratifiedKFold
+
+    data = pd.concat([splits.train, splits.validation], ignore_index=True)
+    texts = data["text"].tolist()
+    joined = np.array(Preprocessor(config).joined(texts), dtype=object)  # per-document: no leakage
+    raw = np.array([clean(t).lower() for t in texts], dtype=object)
+    y = data["label"].to_numpy()
+    seed = get_settings().seed
+    rows = []
+    for fold, (tr, te) in enumerate(
+        StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, y)
+    ):
+        for kind, classifier, param in candidates:
+            tok = {"train": joined[tr].tolist(), "validation": joined[te].tolist(), "test": []}
+            cln = {"train": raw[tr].tolist(), "validation": raw[te].tolist(), "test": []}
+            feats = build_features(kind, tok, cln, y_train=y[tr])
+            model = make_classifier(classifier, param, seed).fit(feats.train, y[tr])
+            acc = float((model.predict(feats.validation) == y[te]).mean())
+            rows.append({"fold": fold, "model": f"{kind} + {classifier}", "param": param,
+                         "accuracy": acc})  # fmt: skip
+    table = pd.DataFrame(rows)
+    for (name, param), group in table.groupby(["model", "param"]):
+        track(f"cv/{name}", {"param": param, "folds": folds, "data": "train+validation"},
+              {"cv_accuracy": float(group["accuracy"].mean())})  # fmt: skip
+    return table
