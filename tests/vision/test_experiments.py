@@ -10,9 +10,12 @@ from bihar.settings import get_settings
 from bihar.vision.cwfid import TileConfig, TileDataset
 from bihar.vision.experiments import (
     Features,
+    RunResult,
     build_task,
     cap_per_class,
+    ensemble_predictor,
     restrict,
+    run_ensemble,
     run_scratch,
     tile_predictor,
 )
@@ -95,3 +98,54 @@ def test_run_scratch_is_recorded_in_mlflow(tmp_path: Path, monkeypatch: pytest.M
     assert list(runs["tags.mlflow.runName"]) == ["tiny"]
     assert runs["params.arch"][0] == "simple"
     assert {"metrics.test_macro_f1", "metrics.val_loss", "metrics.best_epoch"} <= set(runs)
+
+
+def _fake_run(task, name: str, val_proba: np.ndarray, test_proba: np.ndarray) -> RunResult:
+    from bihar.vision.evaluation import evaluate
+    from bihar.vision.training import History
+
+    labels = list(range(len(task.classes)))
+    history = History([1.0], [0.5], [1.0], [0.5], [1e-3])
+    val = evaluate(task.y_val.numpy(), val_proba, labels)
+    test = evaluate(task.y_test.numpy(), test_proba, labels)
+    return RunResult(
+        name, task.name, "scratch", {}, history, val, test, 1.0, 10, val_proba, test_proba
+    )
+
+
+def test_ensemble_weight_is_chosen_on_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("BIHAR_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    get_settings.cache_clear()
+    try:
+        task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+        y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
+        right_val, right_test = np.eye(4)[y_val], np.eye(4)[y_test]
+        wrong_val, wrong_test = np.eye(4)[(y_val + 1) % 4], np.eye(4)[(y_test + 1) % 4]
+        # on validation only the first run is right; on test only the second one is
+        first = _fake_run(
+            task, "a", 0.9 * right_val + 0.1 * wrong_val, 0.9 * wrong_test + 0.1 * right_test
+        )
+        second = _fake_run(task, "b", wrong_val, right_test)
+        weight, result = run_ensemble(task, "a+b", first, second, weights=(0.3, 0.7))
+    finally:
+        get_settings.cache_clear()
+    assert weight == 0.7  # validation decides, although test would prefer 0.3
+    assert result.val.macro_f1 == 1.0
+    np.testing.assert_allclose(result.test_proba, 0.7 * first.test_proba + 0.3 * second.test_proba)
+    assert result.family == "ensemble"
+    assert result.row()["epochs"] == 1
+
+
+def test_ensemble_predictor_mixes_probabilities() -> None:
+    tiles = np.zeros((2, 8, 8, 3), dtype=np.uint8)
+    first = lambda images: np.tile([1.0, 0.0], (len(images), 1))  # noqa: E731
+    second = lambda images: np.tile([0.0, 1.0], (len(images), 1))  # noqa: E731
+    np.testing.assert_allclose(ensemble_predictor(first, second, 0.25)(tiles), [[0.25, 0.75]] * 2)
+
+
+def test_ensemble_needs_probabilities() -> None:
+    task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+    run = _fake_run(task, "a", np.eye(4)[task.y_val.numpy()], np.eye(4)[task.y_test.numpy()])
+    run.val_proba = None
+    with pytest.raises(ValueError, match="probabilities"):
+        run_ensemble(task, "x", run, run)

@@ -63,6 +63,8 @@ class RunResult:
     test: Evaluation
     seconds: float
     n_parameters: int
+    val_proba: np.ndarray | None = None
+    test_proba: np.ndarray | None = None
 
     def row(self) -> dict[str, Any]:
         """One line of the results table."""
@@ -170,7 +172,19 @@ def _finish(
             "seconds": seconds,
         }
     )
-    result = RunResult(name, task.name, family, params, history, val, test, seconds, n_parameters)
+    result = RunResult(
+        name,
+        task.name,
+        family,
+        params,
+        history,
+        val,
+        test,
+        seconds,
+        n_parameters,
+        val_proba,
+        test_proba,
+    )
     log.info("%s: %s", name, result.row())
     return result
 
@@ -345,6 +359,72 @@ def run_fine_tuning(
             count_parameters(classifier),
         )
     return result
+
+
+def run_ensemble(
+    task: Task,
+    name: str,
+    first: RunResult,
+    second: RunResult,
+    weights: Sequence[float] = (0.3, 0.5, 0.7),
+) -> tuple[float, RunResult]:
+    """Average the probabilities of two finished runs; the weight is chosen on validation.
+
+    The weight `w` of `first` (and 1 - w of `second`) is the one of `weights` with the best
+    validation macro-F1; the test photos play no part in the choice. The result reuses the
+    history of `first` for its table row (an ensemble has no epochs of its own).
+    """
+    if first.val_proba is None or second.val_proba is None:
+        raise ValueError("both runs must carry their probabilities (run them with run_*)")
+    labels = list(range(len(task.classes)))
+    y_val = task.y_val.numpy()
+
+    def mix(w: float, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
+        assert a is not None and b is not None
+        return w * a + (1 - w) * b
+
+    scores = {
+        w: evaluate(y_val, mix(w, first.val_proba, second.val_proba), labels).macro_f1
+        for w in weights
+    }
+    weight = max(weights, key=lambda w: scores[w])
+    params = {
+        "task": task.name,
+        "family": "ensemble",
+        "members": f"{first.name} + {second.name}",
+        "weight_first": weight,
+        "weights_tried": ",".join(str(w) for w in weights),
+    }
+    with mlflow_run(EXPERIMENT, name, params):
+        start = time.perf_counter()
+        val_p = mix(weight, first.val_proba, second.val_proba)
+        test_p = mix(weight, first.test_proba, second.test_proba)
+        result = _finish(
+            name,
+            task,
+            "ensemble",
+            params,
+            first.history,
+            val_p,
+            test_p,
+            first.seconds + second.seconds + time.perf_counter() - start,
+            first.n_parameters + second.n_parameters,
+        )
+    log.info("ensemble weight %.2f (validation macro-F1 by weight: %s)", weight, scores)
+    return weight, result
+
+
+def ensemble_predictor(
+    first: Callable[[np.ndarray], np.ndarray],
+    second: Callable[[np.ndarray], np.ndarray],
+    weight: float,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Tiles → `weight` × first's probabilities + (1 - weight) × second's (for display, LIME)."""
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        return weight * first(images) + (1 - weight) * second(images)
+
+    return predict
 
 
 def tile_predictor(
