@@ -13,7 +13,6 @@ from bihar.vision.experiments import (
     RunResult,
     build_task,
     cap_per_class,
-    ensemble_predictor,
     restrict,
     run_ensemble,
     run_scratch,
@@ -134,13 +133,6 @@ def test_ensemble_weight_is_chosen_on_validation(tmp_path: Path, monkeypatch: py
     np.testing.assert_allclose(result.test_proba, 0.7 * first.test_proba + 0.3 * second.test_proba)
     assert result.family == "ensemble"
     assert result.row()["epochs"] == 1
-
-
-def test_ensemble_predictor_mixes_probabilities() -> None:
-    tiles = np.zeros((2, 8, 8, 3), dtype=np.uint8)
-    first = lambda images: np.tile([1.0, 0.0], (len(images), 1))  # noqa: E731
-    second = lambda images: np.tile([0.0, 1.0], (len(images), 1))  # noqa: E731
-    np.testing.assert_allclose(ensemble_predictor(first, second, 0.25)(tiles), [[0.25, 0.75]] * 2)
 
 
 def test_ensemble_needs_probabilities() -> None:

@@ -414,19 +414,6 @@ def run_ensemble(
     return weight, result
 
 
-def ensemble_predictor(
-    first: Callable[[np.ndarray], np.ndarray],
-    second: Callable[[np.ndarray], np.ndarray],
-    weight: float,
-) -> Callable[[np.ndarray], np.ndarray]:
-    """Tiles → `weight` × first's probabilities + (1 - weight) × second's (for display, LIME)."""
-
-    def predict(images: np.ndarray) -> np.ndarray:
-        return weight * first(images) + (1 - weight) * second(images)
-
-    return predict
-
-
 def tile_predictor(
     model: nn.Module, size: int, normalizer: Normalizer
 ) -> Callable[[np.ndarray], np.ndarray]:
