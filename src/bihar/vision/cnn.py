@@ -22,6 +22,16 @@ def _norm(channels: int, batchnorm: bool) -> nn.Module:
     return nn.BatchNorm2d(channels) if batchnorm else nn.Identity()
 
 
+def _head(channels: int, n_classes: int, dropout: float) -> nn.Sequential:
+    """Global average pooling → dropout → linear classifier."""
+    return nn.Sequential(
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(channels, n_classes),
+    )
+
+
 class SimpleCNN(nn.Module):
     def __init__(
         self,
@@ -42,12 +52,7 @@ class SimpleCNN(nn.Module):
             ]
             channels = width
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Dropout(dropout),
-            nn.Linear(channels, n_classes),
-        )
+        self.head = _head(channels, n_classes, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -96,12 +101,7 @@ class ResidualCNN(nn.Module):
             layers.append(_ResidualBlock(channels, width, 2, batchnorm))
             channels = width
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Dropout(dropout),
-            nn.Linear(channels, n_classes),
-        )
+        self.head = _head(channels, n_classes, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

@@ -189,6 +189,45 @@ def _finish(
     return result
 
 
+def _train_and_evaluate(
+    task: Task,
+    name: str,
+    family: str,
+    model: nn.Module,
+    params: dict[str, Any],
+    cfg: TrainConfig,
+    normalizer: Normalizer,
+    batch_size: int = 256,
+) -> RunResult:
+    """Train `model` on `task` with early stopping on validation, then score validation and
+    test (one MLflow run holding `params`, the learning curves and the metrics)."""
+    with mlflow_run(EXPERIMENT, name, params):
+        start = time.perf_counter()
+        history = train_classifier(
+            model,
+            task.x_train,
+            task.y_train,
+            task.x_val,
+            task.y_val,
+            cfg,
+            normalizer,
+            log_to_mlflow=True,
+        )
+        val_p = predict_proba(model, task.x_val, normalizer, batch_size=batch_size)
+        test_p = predict_proba(model, task.x_test, normalizer, batch_size=batch_size)
+        return _finish(
+            name,
+            task,
+            family,
+            params,
+            history,
+            val_p,
+            test_p,
+            time.perf_counter() - start,
+            count_parameters(model),
+        )
+
+
 def run_scratch(
     task: Task,
     name: str,
@@ -212,32 +251,7 @@ def run_scratch(
         **asdict(cfg),
         "learning_rate": cfg.learning_rate,
     }
-    with mlflow_run(EXPERIMENT, name, params):
-        start = time.perf_counter()
-        history = train_classifier(
-            model,
-            task.x_train,
-            task.y_train,
-            task.x_val,
-            task.y_val,
-            cfg,
-            normalizer,
-            log_to_mlflow=True,
-        )
-        val_p = predict_proba(model, task.x_val, normalizer)
-        test_p = predict_proba(model, task.x_test, normalizer)
-        seconds = time.perf_counter() - start
-        result = _finish(
-            name,
-            task,
-            "scratch",
-            params,
-            history,
-            val_p,
-            test_p,
-            seconds,
-            count_parameters(model),
-        )
+    result = _train_and_evaluate(task, name, "scratch", model, params, cfg, normalizer)
     return model, result
 
 
@@ -332,33 +346,9 @@ def run_fine_tuning(
         **asdict(cfg),
         "learning_rate": cfg.learning_rate,
     }
-    with mlflow_run(EXPERIMENT, name, params):
-        start = time.perf_counter()
-        history = train_classifier(
-            classifier,
-            task.x_train,
-            task.y_train,
-            task.x_val,
-            task.y_val,
-            cfg,
-            normalizer,
-            log_to_mlflow=True,
-        )
-        val_p = predict_proba(classifier, task.x_val, normalizer, batch_size=128)
-        test_p = predict_proba(classifier, task.x_test, normalizer, batch_size=128)
-        seconds = time.perf_counter() - start
-        result = _finish(
-            name,
-            task,
-            "pretrained",
-            params,
-            history,
-            val_p,
-            test_p,
-            seconds,
-            count_parameters(classifier),
-        )
-    return result
+    return _train_and_evaluate(
+        task, name, "pretrained", classifier, params, cfg, normalizer, batch_size=128
+    )
 
 
 def run_ensemble(
