@@ -79,7 +79,7 @@ def test_run_scratch_is_recorded_in_mlflow(tmp_path: Path, monkeypatch: pytest.M
     import mlflow
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("BIHAR_MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     get_settings.cache_clear()
     try:
         task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
@@ -113,7 +113,7 @@ def _fake_run(task, name: str, val_proba: np.ndarray, test_proba: np.ndarray) ->
 
 
 def test_ensemble_weight_is_chosen_on_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("BIHAR_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     get_settings.cache_clear()
     try:
         task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
