@@ -5,6 +5,8 @@ uvicorn api.main:app --host 127.0.0.1 --port 8000 --no-access-log
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Hashable
@@ -80,7 +82,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging()
     app.state.engine = make_engine(get_settings().database_url)
     app.state.cache = TTLCache(get_settings().api_cache_seconds)
+    app.state.in_flight = {}
     log.info("serving %s, version %s", app.state.engine.url, get_settings().app_version)
+    # Everything loaded so far (pandas, SQLAlchemy, pydantic schemas…) lives as long as the
+    # process: moving it out of the collector's generations keeps full collections short.
+    gc.collect()
+    gc.freeze()
     yield
     app.state.engine.dispose()
 
@@ -110,13 +117,33 @@ async def _cached(
     request: Request, key: Hashable, build: Callable[..., bytes], *args: object
 ) -> tuple[bytes, bool]:
     """The cached answer for `key`, else `build(engine, *args)` run in the thread pool (the
-    database call blocks) and cached; and whether it came from the cache."""
-    body = request.app.state.cache.get(key)
+    database call blocks) and cached; and whether it came from the cache.
+
+    Requests that miss while the same answer is being built wait for that build instead of
+    starting their own (when the cache expires under load, one query runs, not one per
+    connection); a client that goes away does not cancel the build the others wait for.
+    """
+    state = request.app.state
+    body = state.cache.get(key)
     if body is not None:
         return body, True
-    body = await run_in_threadpool(build, request.app.state.engine, *args)
-    request.app.state.cache.put(key, body)
-    return body, False
+    if state.cache.seconds <= 0:
+        return await run_in_threadpool(build, state.engine, *args), False
+    flight = state.in_flight.get(key)
+    if flight is None:
+        flight = asyncio.ensure_future(_fill(state, key, build, args))
+        state.in_flight[key] = flight
+        return await asyncio.shield(flight), False
+    return await asyncio.shield(flight), True
+
+
+async def _fill(state: Any, key: Hashable, build: Callable[..., bytes], args: tuple) -> bytes:
+    try:
+        body = await run_in_threadpool(build, state.engine, *args)
+        state.cache.put(key, body)
+        return body
+    finally:
+        del state.in_flight[key]
 
 
 def _location(name: str | None) -> str:
