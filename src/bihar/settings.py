@@ -52,11 +52,7 @@ class Settings(BaseSettings):
         "../shared/datasets when it exists (BIHAR_DATA_DIR).",
     )
     models_dir: Path | None = Field(
-        default_factory=lambda: (
-            ROOT.parent / "shared" / "models"
-            if (ROOT.parent / "shared" / "models").is_dir()
-            else None
-        ),
+        default_factory=lambda: _shared("models"),
         description="Folder of offline pretrained weights (BIHAR_MODELS_DIR).",
     )
     cache_dir: Path = Field(
