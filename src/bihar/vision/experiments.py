@@ -189,10 +189,23 @@ def _finish(
     return result
 
 
+def _run_params(task: Task, family: str, cfg: TrainConfig, **specific: Any) -> dict[str, Any]:
+    """What an MLflow run records: the task, the model family and its own settings, the data
+    size and the training configuration."""
+    return {
+        "task": task.name,
+        "family": family,
+        **specific,
+        "input_px": task.size,
+        "n_train": len(task.y_train),
+        **asdict(cfg),
+        "learning_rate": cfg.learning_rate,
+    }
+
+
 def _train_and_evaluate(
     task: Task,
     name: str,
-    family: str,
     model: nn.Module,
     params: dict[str, Any],
     cfg: TrainConfig,
@@ -218,7 +231,7 @@ def _train_and_evaluate(
         return _finish(
             name,
             task,
-            family,
+            params["family"],
             params,
             history,
             val_p,
@@ -240,18 +253,8 @@ def run_scratch(
     """Train a scratch CNN on `task` and evaluate it (one MLflow run)."""
     torch.manual_seed(cfg.seed)
     model = build_cnn(arch, len(task.classes), dropout, batchnorm)
-    params = {
-        "task": task.name,
-        "family": "scratch",
-        "arch": arch,
-        "dropout": dropout,
-        "batchnorm": batchnorm,
-        "input_px": task.size,
-        "n_train": len(task.y_train),
-        **asdict(cfg),
-        "learning_rate": cfg.learning_rate,
-    }
-    result = _train_and_evaluate(task, name, "scratch", model, params, cfg, normalizer)
+    params = _run_params(task, "scratch", cfg, arch=arch, dropout=dropout, batchnorm=batchnorm)
+    result = _train_and_evaluate(task, name, model, params, cfg, normalizer)
     return model, result
 
 
@@ -284,16 +287,13 @@ def run_feature_extraction(
 ) -> RunResult:
     """Train the linear head of `classifier` on frozen features (one MLflow run)."""
     torch.manual_seed(cfg.seed)
-    params = {
-        "task": task.name,
-        "family": "pretrained",
-        "backbone": "efficientnet-lite0 (ImageNet, frozen)",
-        "mode": "feature extraction",
-        "input_px": task.size,
-        "n_train": len(task.y_train),
-        **asdict(cfg),
-        "learning_rate": cfg.learning_rate,
-    }
+    params = _run_params(
+        task,
+        "pretrained",
+        cfg,
+        backbone="efficientnet-lite0 (ImageNet, frozen)",
+        mode="feature extraction",
+    )
     head = classifier.head
     with mlflow_run(EXPERIMENT, name, params):
         start = time.perf_counter()
@@ -335,20 +335,15 @@ def run_fine_tuning(
     """Fine-tune the last `trainable_blocks` blocks + head of `classifier` (one MLflow run)."""
     torch.manual_seed(cfg.seed)
     classifier.freeze(trainable_blocks)
-    params = {
-        "task": task.name,
-        "family": "pretrained",
-        "backbone": "efficientnet-lite0 (ImageNet)",
-        "mode": "fine-tuning",
-        "trainable_blocks": trainable_blocks,
-        "input_px": task.size,
-        "n_train": len(task.y_train),
-        **asdict(cfg),
-        "learning_rate": cfg.learning_rate,
-    }
-    return _train_and_evaluate(
-        task, name, "pretrained", classifier, params, cfg, normalizer, batch_size=128
+    params = _run_params(
+        task,
+        "pretrained",
+        cfg,
+        backbone="efficientnet-lite0 (ImageNet)",
+        mode="fine-tuning",
+        trainable_blocks=trainable_blocks,
     )
+    return _train_and_evaluate(task, name, classifier, params, cfg, normalizer, batch_size=128)
 
 
 def run_ensemble(
