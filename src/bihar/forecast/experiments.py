@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from bihar.atomic_write import write_text_atomic
 from bihar.forecast.backtest import compare, evaluate, last_days, rolling_origin
 from bihar.forecast.baselines import ClimatologyForecaster, Persistence, SeasonalNaive
 from bihar.forecast.gaps import Gap, fill_short_gaps
@@ -30,6 +29,7 @@ from bihar.forecast.locations import get_location
 from bihar.forecast.models import DirectForecaster, Forecaster, ModelConfig
 from bihar.forecast.sources import SourceKind, open_source
 from bihar.forecast.statistical import SarimaxForecaster, SarimaxSpec
+from bihar.reports import write_json_report
 from bihar.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -444,15 +444,7 @@ def save_model_config(config: ModelConfig | Mapping[str, Any], path: Path) -> Pa
         if isinstance(exc, ModelConfigError):
             raise
         raise ModelConfigError(f"invalid model configuration for {path}: {exc}") from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
     log.info("wrote the model configuration %s to %s", checked.name, path)
     return path
 
@@ -475,8 +467,4 @@ def _json_ready(value: Any) -> Any:
 
 def write_report(report: Mapping[str, Any], path: Path | None = None) -> Path:
     """Write the experiments' headline figures to `reports/forecast_experiments.json`."""
-    path = path or get_settings().reports_dir / "forecast_experiments.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_json_ready(report), indent=2) + "\n", encoding="utf-8")
-    log.info("wrote %s", path)
-    return path
+    return write_json_report("forecast_experiments", _json_ready(report), path)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
+from bihar.atomic_write import write_text_atomic
 from bihar.forecast.locations import Location
 from bihar.forecast.openmeteo import OpenMeteoClient
 from bihar.settings import Settings
@@ -27,10 +26,7 @@ def save_snapshot(
     path = folder / f"{location.name}_archive_{start}_{end}.json"
     with OpenMeteoClient(settings.openmeteo_base_url, progress=True) as client:
         payload = client.archive_payload(location.latitude, location.longitude, start, end)
-    handle, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(payload, out, separators=(",", ":"))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(payload, separators=(",", ":")))
     log.info(
         "saved %d hours of %s from the live API to %s",
         len(payload["hourly"]["time"]),

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from bihar.atomic_write import write_text_atomic
 from bihar.forecast.backtest import compare, evaluate, last_days, rolling_origin
 from bihar.forecast.baselines import ClimatologyForecaster, Persistence, SeasonalNaive
 from bihar.forecast.db.models import ModelVersion
@@ -33,6 +34,7 @@ from bihar.forecast.registry import (
     should_promote,
 )
 from bihar.provenance import code_version, fingerprint, library_versions
+from bihar.reports import write_json_report
 from bihar.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -233,7 +235,7 @@ def write_report(
         "mae_ratio_vs_seasonal_naive": round(float(comparison.loc[served, "mae_ratio"]), 4),
         "models": json.loads(comparison.round(4).to_json(orient="index")),
     }
-    (reports_dir / "forecast_backtest.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_json_report("forecast_backtest", report, reports_dir / "forecast_backtest.json")
     cols = ["mae", "rmse", "bias", "mae_ratio", "mae_h1", "mae_h4", "mae_h8"]
     lines = [
         f"# Forecast backtest — {version.name} v{version.version}",
@@ -250,4 +252,4 @@ def write_report(
         ],
         "",
     ]
-    (reports_dir / "forecast_backtest.md").write_text("\n".join(lines))
+    write_text_atomic(reports_dir / "forecast_backtest.md", "\n".join(lines))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bihar.reports import write_json_report
 from bihar.sentiment import EXPERIMENT
 from bihar.settings import get_settings
 from bihar.tracking import log_metrics, mlflow_run
@@ -20,11 +20,7 @@ def report_path() -> Path:
 
 
 def write_report(figures: Mapping[str, Any], path: Path | None = None) -> Path:
-    path = path or report_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    log.info("wrote %s", path)
-    return path
+    return write_json_report("sentiment", figures, path or report_path(), ensure_ascii=False)
 
 
 def track(

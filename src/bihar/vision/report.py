@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bihar.settings import get_settings
-
-log = logging.getLogger(__name__)
+from bihar.reports import write_json_report
 
 
 def write_report(figures: Mapping[str, Any], path: Path | None = None) -> Path:
     """Write `figures` (JSON-serialisable) with a timestamp to reports/vision.json."""
-    path = path or get_settings().reports_dir / "vision.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **figures}
-    path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    log.info("vision report written to %s", path)
-    return path
+    return write_json_report("vision", payload, path)
