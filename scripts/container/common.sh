@@ -13,3 +13,16 @@ die() {
   echo "[container] ERROR: $*" >&2
   exit 1
 }
+
+# terminate PID NAME SECONDS: TERM, wait up to SECONDS for it to exit, then KILL.
+terminate() {
+  local pid="$1" name="$2" seconds="$3"
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid"
+  for _ in $(seq 1 $((seconds * 2))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  log "$name $pid ignored TERM for $seconds s: KILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}

@@ -55,17 +55,7 @@ stop() {
   fi
   local pid
   pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    for _ in $(seq 1 60); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.5
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "dockerd $pid ignored TERM for 30 s: KILL"
-      kill -KILL "$pid" || true
-    fi
-  fi
+  terminate "$pid" dockerd 30
   rm -f "$pidfile"
   unmount_state
   log "dockerd $pid stopped"

@@ -51,14 +51,7 @@ stop() {
   }
   local pid
   pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    for _ in $(seq 1 20); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.5
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-  fi
+  terminate "$pid" docker-registry 10
   rm -f "$pidfile"
   log "registry $pid stopped"
 }
