@@ -47,6 +47,7 @@ from bihar.logs import configure_logging
 from bihar.settings import get_settings
 from bihar.web.cache import TTLCache
 from bihar.web.request_context import RequestContextMiddleware
+from bihar.web.response_cache import CachedResponse, ResponseCacheMiddleware
 
 log = logging.getLogger("bihar.api")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -81,7 +82,9 @@ LocationName = Annotated[
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging()
     app.state.engine = make_engine(get_settings().database_url)
-    app.state.cache = TTLCache(get_settings().api_cache_seconds)
+    seconds = get_settings().api_cache_seconds
+    app.state.cache = TTLCache[bytes](seconds)
+    app.state.response_cache = TTLCache[CachedResponse](seconds)
     app.state.in_flight = {}
     log.info("serving %s, version %s", app.state.engine.url, get_settings().app_version)
     # Everything loaded so far (pandas, SQLAlchemy, pydantic schemas…) lives as long as the
@@ -102,6 +105,8 @@ app = FastAPI(
     version=get_settings().app_version,
     lifespan=lifespan,
 )
+# Outermost last: request ids wrap everything, the response cache sits in front of the routes.
+app.add_middleware(ResponseCacheMiddleware, paths=("/predictions", "/predictions/observed"))
 app.add_middleware(RequestContextMiddleware)
 ERRORS = {404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
 
@@ -177,7 +182,9 @@ async def predictions(
 ) -> Response:
     """The stored forecast of one day: eight 3-hour slots.
 
-    Answers are reused for `BIHAR_API_CACHE_SECONDS` (predictions change once per refresh)."""
+    Answers are reused for `BIHAR_API_CACHE_SECONDS` (predictions change once per refresh): an
+    identical request is answered by the response cache, an equivalent one (say, the default
+    location named) from the serialized answer."""
     name = _location(location)
     body, cached = await _cached(request, ("predictions", name, day), _day_predictions, name, day)
     log.info(

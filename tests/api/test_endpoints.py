@@ -208,17 +208,6 @@ def test_unexpected_errors_are_logged_and_answered_without_internals(client, mon
     assert errors[0].request_id == "boom"
 
 
-def test_answers_are_cached_for_a_while(sqlite_pipeline, monkeypatch, caplog):
-    caplog.set_level(logging.INFO, logger="bihar.api")
-    use_store(monkeypatch, sqlite_pipeline, BIHAR_API_CACHE_SECONDS="60")
-    with TestClient(app) as client:
-        first = client.get("/predictions", params={"date": DAY})
-        second = client.get("/predictions", params={"date": DAY})
-    assert first.content == second.content
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("predictions")]
-    assert "(cached)" not in lines[0] and "(cached)" in lines[1]
-
-
 def test_docs_and_schema(client):
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()

@@ -1,4 +1,4 @@
-"""A small time-to-live cache of serialized answers.
+"""A small time-to-live cache of serialized answers (bytes, or whole responses).
 
 Stored predictions change once per refresh (a daily batch), so an answer a few seconds old is
 as good as a fresh one; serving it from memory keeps the database off the hot path.
@@ -10,18 +10,21 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 
-class TTLCache:
+class TTLCache(Generic[V]):
     """At most `size` entries, each fresh for `seconds` (0 disables the cache)."""
 
     def __init__(self, seconds: float, size: int = 1024) -> None:
         self.seconds = seconds
         self.size = size
-        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable) -> V | None:
         if self.seconds <= 0:
             return None
         with self._lock:
@@ -35,7 +38,7 @@ class TTLCache:
             self._entries.move_to_end(key)
             return value
 
-    def put(self, key: Hashable, value: bytes) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         if self.seconds <= 0:
             return
         with self._lock:

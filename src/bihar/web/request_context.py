@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("bihar.web")
 
 HEADER = "x-request-id"
+_HEADER_KEY = HEADER.encode()
 _SANE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -40,7 +41,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers", [])).get(HEADER.encode(), b"").decode("latin-1")
+        given = next((v for k, v in scope["headers"] if k == _HEADER_KEY), b"").decode("latin-1")
         rid = given if _SANE.match(given) else uuid.uuid4().hex
         request_id.set(rid)
         started = False
@@ -50,7 +51,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (HEADER.encode(), rid.encode())]
+                message["headers"] = [*message["headers"], (_HEADER_KEY, rid.encode())]
             await send(message)
 
         try:
