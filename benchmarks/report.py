@@ -3,12 +3,13 @@ machine and its load, so a figure is never quoted without the conditions it was 
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from datetime import date
 from typing import Any
 
+from bihar.atomic_write import write_text_atomic
+from bihar.reports import write_json_report
 from bihar.settings import get_settings
 
 
@@ -22,7 +23,5 @@ def machine() -> dict[str, Any]:
 
 
 def write_report(name: str, report: dict[str, Any], markdown: list[str]) -> None:
-    reports = get_settings().reports_dir
-    reports.mkdir(exist_ok=True)
-    (reports / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (reports / f"{name}.md").write_text("\n".join(markdown) + "\n")
+    write_json_report(name, report)
+    write_text_atomic(get_settings().reports_dir / f"{name}.md", "\n".join(markdown) + "\n")
