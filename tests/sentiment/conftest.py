@@ -60,3 +60,17 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def tiny_kv():
+    """3-d vectors for a few review words: positive words along +x, negative along -x."""
+    import numpy as np
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(vector_size=3)
+    words = ["excellent", "magnifique", "superbe", "nul", "ennuyeux", "mauvais", "film"]
+    vectors = [[1, 0, 0], [1, 0.1, 0], [1, 0, 0.1], [-1, 0, 0], [-1, 0.1, 0], [-1, 0, 0.1],
+               [0, 1, 0]]  # fmt: skip
+    kv.add_vectors(words, np.array(vectors, dtype=np.float32))
+    return kv

@@ -75,3 +75,28 @@ def test_single_worker_training_is_reproducible() -> None:
     a = train_word2vec(sentences, params, seed=3)
     b = train_word2vec(sentences, params, seed=3)
     np.testing.assert_array_equal(a["film"], b["film"])
+
+
+def test_load_spacy_vectors_reads_a_saved_pipeline(tmp_path: Path) -> None:
+    import spacy
+
+    from bihar.sentiment.word2vec import load_spacy_vectors
+
+    nlp = spacy.blank("fr")
+    nlp.vocab.set_vector("bon", np.array([1.0, 2.0], dtype=np.float32))
+    nlp.vocab.set_vector("nul", np.array([-1.0, 0.5], dtype=np.float32))
+    nlp.to_disk(tmp_path / "pipe")
+    kv = load_spacy_vectors(["bon", "nul", "inconnu", "bon"], tmp_path / "pipe")
+    assert sorted(kv.key_to_index) == ["bon", "nul"] and kv.vector_size == 2
+    np.testing.assert_allclose(kv["nul"], [-1.0, 0.5])
+    assert len(load_spacy_vectors([], tmp_path / "pipe")) == 0
+
+
+def test_load_spacy_vectors_errors(tmp_path: Path) -> None:
+    from bihar.sentiment.word2vec import load_spacy_vectors
+
+    with pytest.raises(WordVectorsError, match="not installed"):
+        load_spacy_vectors(["bon"], "fr_no_such_pipeline_xyz")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(WordVectorsError, match="no spaCy vectors"):
+        load_spacy_vectors(["bon"], tmp_path / "empty")

