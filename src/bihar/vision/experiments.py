@@ -25,6 +25,7 @@ from bihar.vision.classes import CLASS_NAMES
 from bihar.vision.cnn import Architecture, build_cnn, count_parameters
 from bihar.vision.cwfid import TileDataset
 from bihar.vision.evaluation import Evaluation, evaluate
+from bihar.vision.native import DEFAULT_SPLIT, EfficientNetTop, trunk_activations
 from bihar.vision.pretrained import EfficientNetClassifier, array_digest, extract_features
 from bihar.vision.training import EXPERIMENT, History, TrainConfig, predict_proba, train_classifier
 from bihar.vision.transforms import Normalizer, to_tensor
@@ -93,17 +94,10 @@ def cap_per_class(labels: np.ndarray, cap: int, seed: int) -> np.ndarray:
     return keep
 
 
-def build_task(
-    name: str,
-    data: TileDataset,
-    classes: Sequence[int],
-    size: int,
-    cap: int,
-    seed: int,
-) -> Task:
-    """Tensors of the tiles of `classes`, training tiles capped at `cap` per class."""
-    classes = tuple(classes)
-    index = {c: k for k, c in enumerate(classes)}
+def split_tiles(
+    data: TileDataset, classes: Sequence[int], cap: int, seed: int
+) -> dict[str, TileDataset]:
+    """{split: tiles of `classes`}, the training tiles capped at `cap` per class (seeded)."""
     parts = {}
     for split in ("train", "val", "test"):
         sub = data.subset(split, classes)
@@ -118,19 +112,39 @@ def build_task(
                 sub.fractions[keep],
                 sub.config,
             )
-        y = torch.tensor([index[int(v)] for v in sub.labels], dtype=torch.long)
-        parts[split] = (to_tensor(sub.images, size), y, sub)
+        parts[split] = sub
+    return parts
+
+
+def _labels(tiles: TileDataset, classes: tuple[int, ...]) -> torch.Tensor:
+    index = {c: k for k, c in enumerate(classes)}
+    return torch.tensor([index[int(v)] for v in tiles.labels], dtype=torch.long)
+
+
+def build_task(
+    name: str,
+    data: TileDataset,
+    classes: Sequence[int],
+    size: int,
+    cap: int,
+    seed: int,
+) -> Task:
+    """Tensors of the tiles of `classes`, training tiles capped at `cap` per class."""
+    classes = tuple(classes)
+    tiles = split_tiles(data, classes, cap, seed)
+    x = {split: to_tensor(sub.images, size) for split, sub in tiles.items()}
+    y = {split: _labels(sub, classes) for split, sub in tiles.items()}
     task = Task(
         name,
         classes,
         size,
-        parts["train"][0],
-        parts["train"][1],
-        parts["val"][0],
-        parts["val"][1],
-        parts["test"][0],
-        parts["test"][1],
-        parts["test"][2],
+        x["train"],
+        y["train"],
+        x["val"],
+        y["val"],
+        x["test"],
+        y["test"],
+        tiles["test"],
     )
     log.info(
         "task %s: %d train, %d val, %d test tiles at %d px",
@@ -141,6 +155,47 @@ def build_task(
         size,
     )
     return task
+
+
+def build_native_task(
+    name: str,
+    data: TileDataset,
+    classes: Sequence[int],
+    size: int,
+    cap: int,
+    seed: int,
+    backbone: nn.Module,
+    cache_dir: Path | None,
+    split: int = DEFAULT_SPLIT,
+) -> Task:
+    """The task with EfficientNet-Lite0 trunk activations of `size`-px inputs as its `x_*`.
+
+    Same tiles, labels and order as `build_task` with the same classes, cap and seed (give it
+    the tiles stored at their native 160 px); the activations (ImageNet normalisation, blocks
+    0…split-1) are computed once and cached in `cache_dir`.
+    """
+    classes = tuple(classes)
+    tiles = split_tiles(data, classes, cap, seed)
+    imagenet = Normalizer.imagenet()
+    start = time.perf_counter()
+    x = {
+        part: trunk_activations(backbone, sub.images, size, imagenet, split, cache_dir=cache_dir)
+        for part, sub in tiles.items()
+    }
+    y = {part: _labels(sub, classes) for part, sub in tiles.items()}
+    log.info("trunk activations at %d px in %.0f s", size, time.perf_counter() - start)
+    return Task(
+        name,
+        classes,
+        size,
+        x["train"],
+        y["train"],
+        x["val"],
+        y["val"],
+        x["test"],
+        y["test"],
+        tiles["test"],
+    )
 
 
 def _finish(
@@ -209,7 +264,7 @@ def _train_and_evaluate(
     model: nn.Module,
     params: dict[str, Any],
     cfg: TrainConfig,
-    normalizer: Normalizer,
+    normalizer: Normalizer | None,
     batch_size: int = 256,
 ) -> RunResult:
     """Train `model` on `task` with early stopping on validation, then score validation and
@@ -281,7 +336,7 @@ def task_features(
 def run_feature_extraction(
     task: Task,
     name: str,
-    classifier: EfficientNetClassifier,
+    classifier: EfficientNetClassifier | EfficientNetTop,
     features: Features,
     cfg: TrainConfig,
 ) -> RunResult:
@@ -327,12 +382,16 @@ def run_feature_extraction(
 def run_fine_tuning(
     task: Task,
     name: str,
-    classifier: EfficientNetClassifier,
+    classifier: EfficientNetClassifier | EfficientNetTop,
     trainable_blocks: int,
     cfg: TrainConfig,
-    normalizer: Normalizer,
+    normalizer: Normalizer | None,
 ) -> RunResult:
-    """Fine-tune the last `trainable_blocks` blocks + head of `classifier` (one MLflow run)."""
+    """Fine-tune the last `trainable_blocks` blocks + head of `classifier` (one MLflow run).
+
+    An `EfficientNetTop` trains on a task built by `build_native_task` (trunk activations,
+    `normalizer` None, `cfg.augment` off: flips and jitter are for images, not activations).
+    """
     torch.manual_seed(cfg.seed)
     classifier.freeze(trainable_blocks)
     params = _run_params(

