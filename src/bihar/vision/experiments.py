@@ -133,6 +133,17 @@ def build_task(
     classes = tuple(classes)
     tiles = split_tiles(data, classes, cap, seed)
     x = {split: to_tensor(sub.images, size) for split, sub in tiles.items()}
+    return _task(name, classes, size, tiles, x)
+
+
+def _task(
+    name: str,
+    classes: tuple[int, ...],
+    size: int,
+    tiles: dict[str, TileDataset],
+    x: dict[str, torch.Tensor],
+) -> Task:
+    """The task of `tiles` split by `split_tiles`, with `x` the model inputs of each split."""
     y = {split: _labels(sub, classes) for split, sub in tiles.items()}
     task = Task(
         name,
@@ -147,7 +158,7 @@ def build_task(
         tiles["test"],
     )
     log.info(
-        "task %s: %d train, %d val, %d test tiles at %d px",
+        "task %s: %d train, %d val, %d test inputs of %d-px tiles",
         name,
         len(task.y_train),
         len(task.y_val),
@@ -182,20 +193,8 @@ def build_native_task(
         part: trunk_activations(backbone, sub.images, size, imagenet, split, cache_dir=cache_dir)
         for part, sub in tiles.items()
     }
-    y = {part: _labels(sub, classes) for part, sub in tiles.items()}
     log.info("trunk activations at %d px in %.0f s", size, time.perf_counter() - start)
-    return Task(
-        name,
-        classes,
-        size,
-        x["train"],
-        y["train"],
-        x["val"],
-        y["val"],
-        x["test"],
-        y["test"],
-        tiles["test"],
-    )
+    return _task(name, classes, size, tiles, x)
 
 
 def _finish(
