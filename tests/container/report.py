@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bihar.atomic_write import write_text_atomic
+
 ROWS = (
     ("image_size_mb", "API image size (MB, uncompressed)"),
     ("image_layers", "API image layers"),
@@ -19,9 +21,10 @@ ROWS = (
 
 
 def write_report(figures: dict[str, object], folder: Path) -> None:
-    """Write the measurements as JSON and as a Markdown table."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "container.json").write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    """Write the measurements as JSON and as a Markdown table, each whole or not at all."""
+    write_text_atomic(
+        folder / "container.json", json.dumps(figures, indent=2, sort_keys=True) + "\n"
+    )
     lines = [
         "# Container figures",
         "",
@@ -46,4 +49,4 @@ def write_report(figures: dict[str, object], folder: Path) -> None:
         *(f"- `{step}`" for step in figures.get("rebuild_rerun_steps", [])),
         "",
     ]
-    (folder / "container.md").write_text("\n".join(lines))
+    write_text_atomic(folder / "container.md", "\n".join(lines))
