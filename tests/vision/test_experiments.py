@@ -16,7 +16,9 @@ from bihar.vision.experiments import (
     restrict,
     run_ensemble,
     run_scratch,
+    run_tta,
     tile_predictor,
+    with_training_views,
 )
 from bihar.vision.training import EXPERIMENT, TrainConfig
 from bihar.vision.transforms import Normalizer
@@ -141,3 +143,37 @@ def test_ensemble_needs_probabilities() -> None:
     run.val_proba = None
     with pytest.raises(ValueError, match="probabilities"):
         run_ensemble(task, "x", run, run)
+
+
+def test_tta_run_keeps_the_base_run_and_scores_the_averaged_probabilities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    get_settings.cache_clear()
+    try:
+        task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+        y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
+        wrong_val, wrong_test = np.eye(4)[(y_val + 1) % 4], np.eye(4)[(y_test + 1) % 4]
+        base = _fake_run(task, "base", wrong_val, wrong_test)
+        tta = run_tta(task, "base tta", base, np.eye(4)[y_val], np.eye(4)[y_test], (0, 4))
+        with pytest.raises(ValueError, match="val_proba"):
+            run_tta(task, "bad", base, np.eye(4)[y_val][:-1], np.eye(4)[y_test], (0,))
+    finally:
+        get_settings.cache_clear()
+    assert base.val.macro_f1 == 0.0 and tta.val.macro_f1 == 1.0 and tta.test.macro_f1 == 1.0
+    assert tta.params["tta_transforms"] == "0,4" and tta.params["tta_of"] == "base"
+    assert tta.history is base.history and tta.family == base.family
+
+
+def test_training_views_repeat_the_labels_and_leave_validation_alone() -> None:
+    task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+    flipped = task.x_train.flip(-1)
+    union = with_training_views(task, {0: task.x_train, 4: flipped})
+    n = len(task.y_train)
+    assert torch.equal(union.x_train[:n], task.x_train)
+    assert torch.equal(union.x_train[n:], flipped)
+    assert torch.equal(union.y_train, torch.cat([task.y_train, task.y_train]))
+    assert union.x_val is task.x_val and union.y_test is task.y_test
+    assert len(task.y_train) == n  # the original task is unchanged
+    with pytest.raises(ValueError, match="rows"):
+        with_training_views(task, {0: task.x_train[:-1]})

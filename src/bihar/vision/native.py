@@ -14,13 +14,19 @@ forward pass costs ~80–140 ms a tile, so the frozen part of the network is run
   network's pooled 1280-d feature vector (`pooled_features`); partly trainable (`freeze`), it
   fine-tunes the last blocks at 224 px for the cost of a 7×7 map — seconds an epoch, not
   minutes.
+
+Flips and 90° turns keep a top-down tile's label, but the trunk is not equivariant to them (its
+filters have orientations), so augmented views need their own activations:
+`dihedral_activations` runs the trunk on each `transforms.dihedral` view (each cached like any
+other tiles), for training on the union of views and for test-time augmentation
+(`tta_proba_from_views`).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +35,7 @@ from torch import nn
 
 from bihar.vision.pretrained import FEATURE_DIM, array_digest
 from bihar.vision.training import predict_proba
-from bihar.vision.transforms import Normalizer, to_tensor
+from bihar.vision.transforms import Normalizer, dihedral, to_tensor
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +85,38 @@ def trunk_activations(
         np.save(cache, acts)
         log.info("trunk activations cached in %s", cache)
     return torch.from_numpy(acts.astype(np.float32))
+
+
+def dihedral_activations(
+    backbone: nn.Module,
+    images: np.ndarray,
+    transforms: Sequence[int],
+    size: int,
+    normalizer: Normalizer,
+    split: int = DEFAULT_SPLIT,
+    cache_dir: Path | None = None,
+) -> dict[int, torch.Tensor]:
+    """{k: trunk activations of `dihedral(images, k)`} for each k of `transforms`.
+
+    Row i of every entry is a view of tile i, so the labels of `images` hold for all of them.
+    Each view is cached under its own content hash (a cold view costs one trunk pass).
+    """
+    out = {}
+    for k in transforms:
+        view = dihedral(images, k)
+        assert isinstance(view, np.ndarray)
+        out[k] = trunk_activations(backbone, view, size, normalizer, split, cache_dir=cache_dir)
+    return out
+
+
+def tta_proba_from_views(
+    model: nn.Module, views: Mapping[int, torch.Tensor], batch_size: int = 256
+) -> np.ndarray:
+    """Test-time augmentation on precomputed inputs: `model`'s probabilities averaged over
+    the views (e.g. the `dihedral_activations` of the validation or test tiles)."""
+    if not views:
+        raise ValueError("at least one view is needed")
+    return np.mean([predict_proba(model, x, None, batch_size) for x in views.values()], axis=0)
 
 
 class EfficientNetTop(nn.Module):
