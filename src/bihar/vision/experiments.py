@@ -348,34 +348,8 @@ def run_feature_extraction(
         backbone="efficientnet-lite0 (ImageNet, frozen)",
         mode="feature extraction",
     )
-    head = classifier.head
-    with mlflow_run(EXPERIMENT, name, params):
-        start = time.perf_counter()
-        history = train_classifier(
-            head,
-            features.train,
-            task.y_train,
-            features.val,
-            task.y_val,
-            cfg,
-            None,
-            log_to_mlflow=True,
-        )
-        val_p = predict_proba(head, features.val)
-        test_p = predict_proba(head, features.test)
-        seconds = time.perf_counter() - start
-        result = _finish(
-            name,
-            task,
-            "pretrained",
-            params,
-            history,
-            val_p,
-            test_p,
-            seconds,
-            count_parameters(head),
-        )
-    return result
+    on_features = replace(task, x_train=features.train, x_val=features.val, x_test=features.test)
+    return _train_and_evaluate(on_features, name, classifier.head, params, cfg, None)
 
 
 def run_fine_tuning(
