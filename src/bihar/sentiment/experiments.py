@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from gensim.models import KeyedVectors
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 
 from bihar.sentiment.allocine import AllocineSplits
 from bihar.sentiment.baselines import (
@@ -117,13 +119,18 @@ def baseline_grid(
     return outcomes, tuned_models, all_features
 
 
+def standardise(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    """`train` and `others` centred and scaled with the statistics of `train` only."""
+    mean, std = train.mean(axis=0), train.std(axis=0) + 1e-6
+    return [(x - mean) / std for x in (train, *others)]
+
+
 def averaged_vectors_model(
     name: str, kv: KeyedVectors, tokens: dict[str, list[list[str]]], y: dict[str, np.ndarray]
 ) -> ModelOutcome:
     """Mean word vector per review + logistic regression (C tuned on validation)."""
     X = {s: average_vectors(tokens[s], kv) for s in SPLITS}
-    mean, std = X["train"].mean(axis=0), X["train"].std(axis=0) + 1e-6  # train statistics only
-    X = {s: (X[s] - mean) / std for s in SPLITS}
+    X = dict(zip(SPLITS, standardise(X["train"], X["validation"], X["test"]), strict=True))
     seed = get_settings().seed
     best = None
     for C in (0.01, 0.03, 0.1, 0.3, 1.0, 3.0):
@@ -196,6 +203,36 @@ def refit_train_validation(
                         float("nan"), pred, score, metrics, params)  # fmt: skip
 
 
+def paired_folds(
+    splits: AllocineSplits, folds: int
+) -> tuple[pd.DataFrame, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Train + validation, its labels, and the stratified folds (settings' seed) that every
+    cross-validation here uses, so models are compared fold by fold."""
+    data = pd.concat([splits.train, splits.validation], ignore_index=True)
+    y = data["label"].to_numpy()
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=get_settings().seed)
+    return data, y, list(splitter.split(data["text"].tolist(), y))
+
+
+def fit_sparse(
+    joined: np.ndarray,
+    raw: np.ndarray,
+    train: np.ndarray,
+    rows: np.ndarray,
+    y_train: np.ndarray,
+    kind: str,
+    classifier: str,
+    param: float,
+    seed: int,
+) -> tuple[Any, Any]:
+    """A sparse pipeline (vectorizers, NB ratios, classifier) fitted on the documents `train`
+    of `joined`/`raw` (object arrays); returns the classifier and the features of `rows`."""
+    tok = {"train": joined[train].tolist(), "validation": joined[rows].tolist(), "test": []}
+    cln = {"train": raw[train].tolist(), "validation": raw[rows].tolist(), "test": []}
+    feats = build_features(kind, tok, cln, y_train=y_train)
+    return make_classifier(classifier, param, seed).fit(feats.train, y_train), feats.validation
+
+
 def cross_validate_sparse(
     splits: AllocineSplits,
     config: PreprocessConfig,
@@ -205,24 +242,16 @@ def cross_validate_sparse(
     """Accuracy of each (features, classifier, C/alpha) on the same stratified folds of
     train + validation (the test file is not touched). Paired folds give a less noisy comparison
     of a few finalists than one 400-review validation split; everything is refitted per fold."""
-    from sklearn.model_selection import StratifiedKFold
-
-    data = pd.concat([splits.train, splits.validation], ignore_index=True)
+    data, y, folds_rows = paired_folds(splits, folds)
     texts = data["text"].tolist()
     joined = np.array(Preprocessor(config).joined(texts), dtype=object)  # per-document: no leakage
     raw = np.array([clean(t).lower() for t in texts], dtype=object)
-    y = data["label"].to_numpy()
     seed = get_settings().seed
     rows = []
-    for fold, (tr, te) in enumerate(
-        StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, y)
-    ):
+    for fold, (tr, te) in enumerate(folds_rows):
         for kind, classifier, param in candidates:
-            tok = {"train": joined[tr].tolist(), "validation": joined[te].tolist(), "test": []}
-            cln = {"train": raw[tr].tolist(), "validation": raw[te].tolist(), "test": []}
-            feats = build_features(kind, tok, cln, y_train=y[tr])
-            model = make_classifier(classifier, param, seed).fit(feats.train, y[tr])
-            acc = float((model.predict(feats.validation) == y[te]).mean())
+            model, x_te = fit_sparse(joined, raw, tr, te, y[tr], kind, classifier, param, seed)
+            acc = float((model.predict(x_te) == y[te]).mean())
             rows.append({"fold": fold, "model": f"{kind} + {classifier}", "param": param,
                          "accuracy": acc})  # fmt: skip
     table = pd.DataFrame(rows)
@@ -257,14 +286,12 @@ def sparse_base(
     joined_arr, raw_arr = np.array(joined, dtype=object), np.array(raw, dtype=object)
 
     def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
-        tok = {"train": joined_arr[train].tolist(), "validation": joined_arr[rows].tolist(),
-               "test": []}  # fmt: skip
-        cln = {"train": raw_arr[train].tolist(), "validation": raw_arr[rows].tolist(), "test": []}
-        feats = build_features(kind, tok, cln, y_train=y_train)
-        model = make_classifier(classifier, param, seed).fit(feats.train, y_train)
+        model, x_rows = fit_sparse(
+            joined_arr, raw_arr, train, rows, y_train, kind, classifier, param, seed
+        )
         if hasattr(model, "predict_proba"):
-            return model.predict_proba(feats.validation)[:, 1]
-        return 1.0 / (1.0 + np.exp(-model.decision_function(feats.validation)))
+            return model.predict_proba(x_rows)[:, 1]
+        return 1.0 / (1.0 + np.exp(-model.decision_function(x_rows)))
 
     return fit_predict
 
@@ -274,10 +301,9 @@ def vectors_base(X: np.ndarray, C: float, seed: int) -> BaseModel:
     statistics → logistic regression, as in `averaged_vectors_model`."""
 
     def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
-        mean, std = X[train].mean(axis=0), X[train].std(axis=0) + 1e-6
-        model = LogisticRegression(C=C, max_iter=3000, random_state=seed)
-        model.fit((X[train] - mean) / std, y_train)
-        return model.predict_proba((X[rows] - mean) / std)[:, 1]
+        x_train, x_rows = standardise(X[train], X[rows])
+        model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(x_train, y_train)
+        return model.predict_proba(x_rows)[:, 1]
 
     return fit_predict
 
@@ -314,9 +340,14 @@ def stacked_outcome(
     splits: AllocineSplits, config: PreprocessConfig, kv: KeyedVectors, spec: StackSpec
 ) -> tuple[ModelOutcome, StackResult]:
     """The stack fitted on train: validation accuracy (for the choice) and test metrics."""
-    val = stacked_fit_predict(splits.train, splits.validation, config, kv, spec)
-    val_acc = float(((val.prob > 0.5).astype(int) == splits.validation["label"].to_numpy()).mean())
-    test = stacked_fit_predict(splits.train, splits.test, config, kv, spec)
+    # Everything is fitted on train only, so validation and test are scored by one fit.
+    both = stacked_fit_predict(
+        splits.train, pd.concat([splits.validation, splits.test]), config, kv, spec
+    )
+    n_val = len(splits.validation)
+    val_prob = both.prob[:n_val]
+    test = replace(both, prob=both.prob[n_val:])
+    val_acc = float(((val_prob > 0.5).astype(int) == splits.validation["label"].to_numpy()).mean())
     pred = (test.prob > 0.5).astype(int)
     metrics = evaluate(splits.test["label"].to_numpy(), pred, test.prob)
     params = {**asdict(spec), "weights": test.weights}
@@ -331,15 +362,10 @@ def cross_validate_stack(
 ) -> pd.DataFrame:  # fmt: skip
     """The stack's accuracy on the same stratified folds of train + validation as
     `cross_validate_sparse` (same seed and order), so the two are compared fold by fold."""
-    from sklearn.model_selection import StratifiedKFold
-
-    data = pd.concat([splits.train, splits.validation], ignore_index=True)
-    y = data["label"].to_numpy()
+    data, y, folds_rows = paired_folds(splits, folds)
     seed = get_settings().seed
     rows = []
-    for fold, (tr, te) in enumerate(
-        StratifiedKFold(folds, shuffle=True, random_state=seed).split(data["text"], y)
-    ):
+    for fold, (tr, te) in enumerate(folds_rows):
         result = stacked_fit_predict(data.iloc[tr], data.iloc[te], config, kv, spec, seed)
         acc = float(((result.prob > 0.5).astype(int) == y[te]).mean())
         rows.append({"fold": fold, "model": spec.name, "param": spec.param, "accuracy": acc})
