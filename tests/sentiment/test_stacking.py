@@ -6,7 +6,13 @@ import pytest
 
 from bihar.sentiment.experiments import StackSpec, stacked_fit_predict
 from bihar.sentiment.preprocessing import PreprocessConfig
-from bihar.sentiment.stacking import log_odds, out_of_fold, stack_fit_predict
+from bihar.sentiment.stacking import (
+    base_log_odds,
+    log_odds,
+    meta_fit_predict,
+    out_of_fold,
+    stack_fit_predict,
+)
 
 
 def _informative(signal: np.ndarray):
@@ -83,3 +89,17 @@ def test_stacked_fit_predict_on_reviews(reviews: pd.DataFrame, tiny_kv) -> None:
     assert result.prob.shape == (2,)
     assert result.prob[0] > 0.5 > result.prob[1]
     assert set(result.weights) == {f"{spec.kind} + {spec.classifier}", "averaged fastText + logreg"}
+
+
+def test_base_log_odds_and_meta_model_equal_stack_fit_predict(problem) -> None:
+    y, signal = problem
+    bases = {"signal": _informative(signal), "memo": _memoriser(y)}
+    train, test = np.arange(300), np.arange(300, 400)
+    whole = stack_fit_predict(bases, train, y[train], test, seed=0)
+    parts = [base_log_odds(b, train, y[train], test, seed=0) for b in bases.values()]
+    oof, full = np.column_stack([p[0] for p in parts]), np.column_stack([p[1] for p in parts])
+    split = meta_fit_predict(oof, full, y[train], list(bases))
+    np.testing.assert_allclose(split.prob, whole.prob)
+    assert split.weights == whole.weights
+    with pytest.raises(ValueError, match="columns"):
+        meta_fit_predict(oof, full[:, :1], y[train], list(bases))

@@ -76,10 +76,40 @@ def stack_fit_predict(
     if len(train_rows) != len(y_train):
         raise ValueError(f"{len(train_rows)} training rows but {len(y_train)} labels")
     oof = out_of_fold(bases, train_rows, y_train, folds, seed)
-    meta = LogisticRegression(C=C, max_iter=1000).fit(oof, y_train)
     full = np.column_stack(
         [log_odds(base(train_rows, eval_rows, y_train)) for base in bases.values()]
     )
-    weights = dict(zip(bases, meta.coef_[0].round(4).tolist(), strict=True))
+    return meta_fit_predict(oof, full, y_train, list(bases), C)
+
+
+def meta_fit_predict(
+    oof: np.ndarray, full: np.ndarray, y_train: np.ndarray, names: list[str], C: float = 1.0
+) -> StackResult:
+    """The meta-model alone: a logistic regression fitted on the training rows' out-of-fold
+    log-odds `oof` (one column per base, in the order of `names`), applied to `full`, the
+    evaluation rows' log-odds from bases refitted on all training rows."""
+    oof, full = np.atleast_2d(oof), np.atleast_2d(full)
+    if oof.shape[1] != len(names) or full.shape[1] != len(names):
+        raise ValueError(f"{len(names)} bases but {oof.shape[1]} / {full.shape[1]} columns")
+    meta = LogisticRegression(C=C, max_iter=1000).fit(oof, y_train)
+    weights = dict(zip(names, meta.coef_[0].round(4).tolist(), strict=True))
     log.info("stacking weights %s", weights)
     return StackResult(meta.predict_proba(full)[:, 1], weights, float(meta.intercept_[0]))
+
+
+def base_log_odds(
+    base: BaseModel,
+    train_rows: np.ndarray,
+    y_train: np.ndarray,
+    eval_rows: np.ndarray,
+    folds: int = 5,
+    seed: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One base's inputs to the meta-model: out-of-fold log-odds of `train_rows` (the same
+    stratified folds as `stack_fit_predict`) and log-odds of `eval_rows` from the base refitted
+    on all training rows. Computed once per base, they let many sets of bases be stacked with
+    `meta_fit_predict` without refitting any base; the result equals `stack_fit_predict`'s."""
+    seed = get_settings().seed if seed is None else seed
+    train_rows, eval_rows, y_train = map(np.asarray, (train_rows, eval_rows, y_train))
+    oof = out_of_fold({"base": base}, train_rows, y_train, folds, seed)[:, 0]
+    return oof, log_odds(base(train_rows, eval_rows, y_train))
