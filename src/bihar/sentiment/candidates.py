@@ -39,10 +39,16 @@ from sklearn.svm import SVC
 from bihar.sentiment.allocine import AllocineSplits
 from bihar.sentiment.baselines import GRIDS, nb_log_ratio
 from bihar.sentiment.corpus import W2V_CONFIG
-from bihar.sentiment.experiments import StackSpec, paired_folds, sparse_base, vectors_base
+from bihar.sentiment.experiments import (
+    StackSpec,
+    paired_folds,
+    sparse_base,
+    standardise,
+    vectors_base,
+)
 from bihar.sentiment.preprocessing import PreprocessConfig, Preprocessor, clean
 from bihar.sentiment.stacking import BaseModel, base_log_odds, meta_fit_predict
-from bihar.sentiment.word2vec import average_vectors
+from bihar.sentiment.word2vec import Word2VecParams, average_vectors, train_word2vec
 from bihar.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -200,11 +206,6 @@ def spacy_lemmas(
 # --- bases ---------------------------------------------------------------------------------
 
 
-def _standardise(train: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean, std = train.mean(axis=0), train.std(axis=0) + 1e-6
-    return (train - mean) / std, (rows - mean) / std
-
-
 def text_base(
     docs: Sequence[Sequence[str]], C: float, seed: int, char_texts: Sequence[str] | None = None
 ) -> BaseModel:
@@ -235,7 +236,7 @@ def dense_base(X: np.ndarray, C: float, seed: int, kernel: str = "linear") -> Ba
     RBF SVM whose decision function is read as log-odds (`kernel="rbf"`)."""
 
     def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
-        a, b = _standardise(X[train], X[rows])
+        a, b = standardise(X[train], X[rows])
         if kernel == "rbf":
             svm = SVC(C=C, kernel="rbf", gamma="scale", random_state=seed).fit(a, y_train)
             return 1.0 / (1.0 + np.exp(-svm.decision_function(b)))
@@ -261,7 +262,7 @@ def weighted_vectors_base(
         if scheme == "sif":
             u = np.linalg.svd(a, full_matrices=False)[2][0]
             a, b = a - np.outer(a @ u, u), b - np.outer(b @ u, u)
-        a, b = _standardise(a, b)
+        a, b = standardise(a, b)
         model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(a, y_train)
         return model.predict_proba(b)[:, 1]
 
@@ -271,12 +272,11 @@ def weighted_vectors_base(
 def in_domain_vectors_base(docs: Sequence[Sequence[str]], C: float, seed: int) -> BaseModel:
     """word2vec trained on the training rows at every call (1 worker), averaged → logistic
     regression, as the notebook's in-domain vectors but refitted per fold."""
-    from bihar.sentiment.word2vec import Word2VecParams, average_vectors, train_word2vec
 
     def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
         train_docs = [docs[i] for i in train]
         kv = train_word2vec(train_docs, Word2VecParams(min_count=2, epochs=20, workers=1))
-        a, b = _standardise(average_vectors(train_docs, kv),
+        a, b = standardise(average_vectors(train_docs, kv),
                             average_vectors([docs[i] for i in rows], kv))  # fmt: skip
         model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(a, y_train)
         return model.predict_proba(b)[:, 1]
