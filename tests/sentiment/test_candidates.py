@@ -137,3 +137,29 @@ def test_candidate_sets_name_every_comparison() -> None:
     assert sets[f"tail, NB-LR + {cand.VECTORS}"] == ["tail, NB-LR", cand.VECTORS]
     assert f"pooled + {cand.VECTORS}" not in sets
     assert sets["all bases"] == [cand.SPARSE, cand.VECTORS, "tail, NB-LR", "pooled"]
+
+
+def test_track_study_records_every_candidate_and_the_final_test_metrics() -> None:
+    import mlflow
+
+    from bihar.sentiment import EXPERIMENT
+
+    summary = pd.DataFrame(
+        {"validation": [0.9, 0.8], "fold mean": [0.89, 0.88], "paired difference": [0.01, 0.0],
+         "folds better": [3, 0], "passes rule": [True, False]},
+        index=["all bases", "reference stack"],
+    )  # fmt: skip
+    sets = {"all bases": ["a", "b", "c"], "reference stack": ["a", "b"]}
+    cand.track_study(summary, sets, "all bases", {"test_accuracy": 0.91}, {"test_accuracy": 0.92})
+    runs = mlflow.search_runs(experiment_names=[EXPERIMENT]).set_index("tags.mlflow.runName")
+    assert set(runs.index) == {
+        "candidate-stack/all bases",
+        "candidate-stack/reference stack",
+        "candidate-stack-refit/all bases",
+    }
+    final = runs.loc["candidate-stack/all bases"]
+    assert final["metrics.val_accuracy"] == 0.9 and final["metrics.test_accuracy"] == 0.91
+    assert final["params.bases"] == "a, b, c" and final["params.passes_rule"] == "True"
+    reference = runs.loc["candidate-stack/reference stack"]
+    assert np.isnan(reference["metrics.test_accuracy"])  # no test figure for a candidate
+    assert runs.loc["candidate-stack-refit/all bases", "metrics.test_accuracy"] == 0.92

@@ -39,6 +39,7 @@ from sklearn.svm import SVC
 from bihar.sentiment.allocine import AllocineSplits
 from bihar.sentiment.baselines import GRIDS, nb_log_ratio
 from bihar.sentiment.corpus import W2V_CONFIG
+from bihar.sentiment.evaluation import evaluate
 from bihar.sentiment.experiments import (
     StackSpec,
     paired_folds,
@@ -47,6 +48,7 @@ from bihar.sentiment.experiments import (
     vectors_base,
 )
 from bihar.sentiment.preprocessing import PreprocessConfig, Preprocessor, clean
+from bihar.sentiment.report import track
 from bihar.sentiment.stacking import BaseModel, base_log_odds, meta_fit_predict
 from bihar.sentiment.word2vec import Word2VecParams, average_vectors, train_word2vec
 from bihar.settings import get_settings
@@ -369,6 +371,7 @@ def apply_rule(table: pd.DataFrame, reference: str) -> pd.DataFrame:
 # --- the full set of bases -----------------------------------------------------------------
 
 SPARSE, VECTORS = "NB-weighted TF-IDF + logreg", "averaged fastText"
+ALL_BASES = "all bases"
 DENSE_C = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 SVM_C = (0.3, 1.0, 3.0, 10.0)
 
@@ -466,7 +469,7 @@ def candidate_sets(
         sets[f"reference + {name}"] = [SPARSE, VECTORS, name]
         if "NB-LR" in name:
             sets[f"{name} + {VECTORS}"] = [name, VECTORS]
-    sets["all bases"] = list(names)
+    sets[ALL_BASES] = list(names)
     return sets
 
 
@@ -530,5 +533,33 @@ def candidate_study(
 
     test_prob, weights = stacked("test")
     refit_prob, _ = stacked("refit")
-    return CandidateStudy(apply_rule(table, "reference stack"), table, tuning, sets, test_prob,
-                          refit_prob, weights)  # fmt: skip
+    summary = apply_rule(table, "reference stack")
+    # Scored only now, after every fit and every choice: the test labels reach MLflow, not a fit.
+    y_test = splits.test["label"].to_numpy()
+    scores = {name: evaluate(y_test, (p > 0.5).astype(int), p).as_dict("test_")
+              for name, p in (("fitted on train", test_prob), ("refit", refit_prob))}  # fmt: skip
+    track_study(summary, sets, ALL_BASES, scores["fitted on train"], scores["refit"])
+    return CandidateStudy(summary, table, tuning, sets, test_prob, refit_prob, weights)
+
+
+def track_study(
+    summary: pd.DataFrame,
+    sets: Mapping[str, Sequence[str]],
+    final: str,
+    test_metrics: Mapping[str, float],
+    refit_metrics: Mapping[str, float],
+) -> None:
+    """One MLflow run per candidate stack of `summary` (its bases, validation and fold-mean
+    accuracy, paired difference, whether it passes the rule); the `final` stack's run also gets
+    its test metrics, and its refit on train + validation a run of its own."""
+    for name, row in summary.iterrows():
+        metrics = {
+            "val_accuracy": float(row["validation"]),
+            "cv_accuracy": float(row["fold mean"]),
+            "paired_cv_difference": float(row["paired difference"]),
+            **(test_metrics if name == final else {}),
+        }
+        params = {"bases": ", ".join(sets[str(name)]), "passes_rule": bool(row["passes rule"])}
+        track(f"candidate-stack/{name}", params, metrics)
+    track(f"candidate-stack-refit/{final}", {"bases": ", ".join(sets[final]),
+                                              "refit": "train+val"}, refit_metrics)  # fmt: skip
