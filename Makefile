@@ -123,7 +123,7 @@ container-demo: install container-tools demo-state
 	PYTHON=$(BIN)/python $(CONTAINER)/demo.sh $(PORT)
 
 # --- French review sentiment ---
-.PHONY: sentiment-corpus notebook-sentiment
+.PHONY: sentiment-corpus notebook-sentiment sentiment-candidates
 
 ## sentiment-corpus: download the French Debian packages (Littré, manpages, help pages), build the
 ##   corpus and train its word2vec vectors into .cache/sentiment (outside git)
@@ -134,6 +134,11 @@ sentiment-corpus: install
 notebook-sentiment: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 \
 	  notebooks/02_review_sentiment.ipynb
+
+## sentiment-candidates: the candidate stacking bases on validation, the paired folds and a second
+##   5-fold split (~16 min; never reads test) → reports/sentiment_stack_candidates.json
+sentiment-candidates: install
+	$(BIN)/python scripts/sentiment_stack_candidates.py
 
 # --- time-series experiments ---
 .PHONY: notebook-forecast

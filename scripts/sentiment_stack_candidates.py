@@ -6,7 +6,7 @@ of train + validation as the notebook (`paired_folds`); a stack passing that rul
 second 5-fold split (kept only if better over the 10 folds). The test file is never read. Writes
 reports/sentiment_stack_candidates.json.
 
-    PYTHONPATH=src python scripts/sentiment_stack_candidates.py   # ~15 min on one core
+    make sentiment-candidates   # ~16 min on one core
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def main() -> None:
         "second_split": confirmation,
         "kept": [n for n in passing if confirmation[n]["kept"]],
         "seconds": round(time.perf_counter() - start),
-        "command": "PYTHONPATH=src python scripts/sentiment_stack_candidates.py",
+        "command": "make sentiment-candidates",
     }
     path = get_settings().root_dir / "reports" / "sentiment_stack_candidates.json"
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
