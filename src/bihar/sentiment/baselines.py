@@ -118,10 +118,10 @@ def build_features(
     `tokens` maps split → preprocessed space-joined texts, `raw` split → cleaned texts;
     `y_train` (training labels) is needed only by the NB-weighted kind.
     """
-    if kind == NB_WEIGHTED:
+    if kind.startswith("nb-"):  # NB_WEIGHTED, or "nb-" + any other kind
         if y_train is None:
-            raise ValueError(f"{NB_WEIGHTED!r} features need the training labels (y_train)")
-        base = build_features("tfidf_word+char", tokens, raw, min_df)
+            raise ValueError(f"{kind!r} features need the training labels (y_train)")
+        base = build_features(kind.removeprefix("nb-"), tokens, raw, min_df)
         r = sp.diags(nb_log_ratio(base.train, y_train))
         scaled = {s: (getattr(base, s) @ r).tocsr() for s in _SPLITS}
         return Features(kind, **scaled, vectorizers=base.vectorizers)

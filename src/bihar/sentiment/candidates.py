@@ -25,19 +25,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from gensim.models import KeyedVectors
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
 from bihar.sentiment.allocine import AllocineSplits
-from bihar.sentiment.baselines import GRIDS, nb_log_ratio
+from bihar.sentiment.baselines import GRIDS, NB_WEIGHTED
 from bihar.sentiment.corpus import W2V_CONFIG
 from bihar.sentiment.evaluation import evaluate
 from bihar.sentiment.experiments import (
@@ -45,9 +41,10 @@ from bihar.sentiment.experiments import (
     paired_folds,
     sparse_base,
     standardise,
+    standardised_logreg,
     vectors_base,
 )
-from bihar.sentiment.preprocessing import PreprocessConfig, Preprocessor, clean
+from bihar.sentiment.preprocessing import PreprocessConfig, Preprocessor, clean, strip_accents
 from bihar.sentiment.report import track
 from bihar.sentiment.stacking import BaseModel, base_log_odds, meta_fit_predict
 from bihar.sentiment.word2vec import Word2VecParams, average_vectors, train_word2vec
@@ -180,9 +177,7 @@ def spacy_lemmas(
     """Lower-cased, accent-stripped lemmas from spaCy's French pipeline; `!`/`?` kept, other
     punctuation dropped; with `negation`, the words after a cue up to the next punctuation mark
     get `NOT_`."""
-    import spacy
-
-    from bihar.sentiment.preprocessing import clean, strip_accents
+    import spacy  # heavy: imported only when lemmas are asked for
 
     nlp = spacy.load(model, disable=["ner", "parser"])
     out = []
@@ -212,38 +207,27 @@ def text_base(
     docs: Sequence[Sequence[str]], C: float, seed: int, char_texts: Sequence[str] | None = None
 ) -> BaseModel:
     """NB-weighted TF-IDF of token 1–2-grams of `docs` (+ char_wb 2–5-grams of `char_texts`)
-    → logistic regression; vectorizers and NB ratios are fitted on the training rows only."""
-    joined = np.array([" ".join(d) for d in docs], dtype=object)
-    chars = None if char_texts is None else np.array(char_texts, dtype=object)
-
-    def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
-        words = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False,
-                                ngram_range=(1, 2), min_df=2, max_features=200_000,
-                                sublinear_tf=True)  # fmt: skip
-        a, b = words.fit_transform(joined[train]), words.transform(joined[rows])
-        if chars is not None:
-            char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2,
-                                   max_features=200_000, sublinear_tf=True)  # fmt: skip
-            a = sp.hstack([a, char.fit_transform(chars[train])]).tocsr()
-            b = sp.hstack([b, char.transform(chars[rows])]).tocsr()
-        ratio = sp.diags(nb_log_ratio(a, y_train))
-        model = LogisticRegression(C=C, max_iter=2000, solver="liblinear", random_state=seed)
-        return model.fit(a @ ratio, y_train).predict_proba(b @ ratio)[:, 1]
-
-    return fit_predict
+    → logistic regression: the baselines' sparse pipeline (`experiments.sparse_base`) on other
+    token streams; vectorizers and NB ratios are fitted on the training rows only."""
+    joined = [" ".join(d) for d in docs]
+    if char_texts is None:  # word features only: the cleaned texts are not read
+        return sparse_base(joined, joined, "nb-tfidf_word", "logreg", C, seed)
+    return sparse_base(joined, char_texts, NB_WEIGHTED, "logreg", C, seed)
 
 
 def dense_base(X: np.ndarray, C: float, seed: int, kernel: str = "linear") -> BaseModel:
-    """Standardised document vectors (training rows' statistics) → logistic regression, or an
-    RBF SVM whose decision function is read as log-odds (`kernel="rbf"`)."""
+    """Standardised document vectors (training rows' statistics) → logistic regression
+    (`experiments.vectors_base`), or an RBF SVM whose decision function is read as log-odds
+    (`kernel="rbf"`)."""
+    if kernel == "linear":
+        return vectors_base(X, C, seed)
+    if kernel != "rbf":
+        raise ValueError(f"unknown kernel {kernel!r}; expected 'linear' or 'rbf'")
 
     def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
         a, b = standardise(X[train], X[rows])
-        if kernel == "rbf":
-            svm = SVC(C=C, kernel="rbf", gamma="scale", random_state=seed).fit(a, y_train)
-            return 1.0 / (1.0 + np.exp(-svm.decision_function(b)))
-        model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(a, y_train)
-        return model.predict_proba(b)[:, 1]
+        svm = SVC(C=C, kernel="rbf", gamma="scale", random_state=seed).fit(a, y_train)
+        return 1.0 / (1.0 + np.exp(-svm.decision_function(b)))
 
     return fit_predict
 
@@ -264,9 +248,7 @@ def weighted_vectors_base(
         if scheme == "sif":
             u = np.linalg.svd(a, full_matrices=False)[2][0]
             a, b = a - np.outer(a @ u, u), b - np.outer(b @ u, u)
-        a, b = standardise(a, b)
-        model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(a, y_train)
-        return model.predict_proba(b)[:, 1]
+        return standardised_logreg(a, y_train, b, C, seed)
 
     return fit_predict
 
@@ -278,10 +260,8 @@ def in_domain_vectors_base(docs: Sequence[Sequence[str]], C: float, seed: int) -
     def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
         train_docs = [docs[i] for i in train]
         kv = train_word2vec(train_docs, Word2VecParams(min_count=2, epochs=20, workers=1))
-        a, b = standardise(average_vectors(train_docs, kv),
-                            average_vectors([docs[i] for i in rows], kv))  # fmt: skip
-        model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(a, y_train)
-        return model.predict_proba(b)[:, 1]
+        rows_vectors = average_vectors([docs[i] for i in rows], kv)
+        return standardised_logreg(average_vectors(train_docs, kv), y_train, rows_vectors, C, seed)
 
     return fit_predict
 
@@ -376,10 +356,6 @@ DENSE_C = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 SVM_C = (0.3, 1.0, 3.0, 10.0)
 
 
-def _weighted(docs, kv, scheme: str, seed: int, C: float) -> BaseModel:  # type: ignore[no-untyped-def]
-    return weighted_vectors_base(docs, kv, scheme, C, seed)
-
-
 def candidate_bases(
     texts: Sequence[str],
     y: np.ndarray,
@@ -417,8 +393,9 @@ def candidate_bases(
     add("pooled fastText (mean, max, min)", lambda C: dense_base(pooled, C, seed), DENSE_C)
     add("negation-split fastText", lambda C: dense_base(neg_split, C, seed), DENSE_C)
     for scheme in ("idf", "sif"):
-        make = partial(_weighted, w2v_docs, kv, scheme, seed)
-        add(f"{scheme}-weighted fastText", make, DENSE_C)
+        add(f"{scheme}-weighted fastText",
+            lambda C, s=scheme: weighted_vectors_base(w2v_docs, kv, s, C, seed),
+            DENSE_C)  # fmt: skip
     add("averaged fastText, RBF SVM", lambda C: dense_base(mean, C, seed, "rbf"), SVM_C)
     add("pooled fastText, RBF SVM", lambda C: dense_base(pooled, C, seed, "rbf"), SVM_C)
     add("in-domain word2vec per fold", lambda C: in_domain_vectors_base(w2v_docs, C, seed),

@@ -296,14 +296,22 @@ def sparse_base(
     return fit_predict
 
 
+def standardised_logreg(
+    x_train: np.ndarray, y_train: np.ndarray, x_rows: np.ndarray, C: float, seed: int
+) -> np.ndarray:
+    """P(positive) of `x_rows` from a logistic regression fitted on `x_train`, both standardised
+    with the statistics of `x_train` only."""
+    a, b = standardise(x_train, x_rows)
+    model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(a, y_train)
+    return model.predict_proba(b)[:, 1]
+
+
 def vectors_base(X: np.ndarray, C: float, seed: int) -> BaseModel:
     """Averaged word vectors (one row per document) → standardised with the training rows'
     statistics → logistic regression, as in `averaged_vectors_model`."""
 
     def fit_predict(train: np.ndarray, rows: np.ndarray, y_train: np.ndarray) -> np.ndarray:
-        x_train, x_rows = standardise(X[train], X[rows])
-        model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(x_train, y_train)
-        return model.predict_proba(x_rows)[:, 1]
+        return standardised_logreg(X[train], y_train, X[rows], C, seed)
 
     return fit_predict
 

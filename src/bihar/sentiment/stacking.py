@@ -75,10 +75,8 @@ def stack_fit_predict(
     train_rows, eval_rows, y_train = map(np.asarray, (train_rows, eval_rows, y_train))
     if len(train_rows) != len(y_train):
         raise ValueError(f"{len(train_rows)} training rows but {len(y_train)} labels")
-    oof = out_of_fold(bases, train_rows, y_train, folds, seed)
-    full = np.column_stack(
-        [log_odds(base(train_rows, eval_rows, y_train)) for base in bases.values()]
-    )
+    scored = [base_log_odds(b, train_rows, y_train, eval_rows, folds, seed) for b in bases.values()]
+    oof, full = (np.column_stack(columns) for columns in zip(*scored, strict=True))
     return meta_fit_predict(oof, full, y_train, list(bases), C)
 
 
@@ -108,7 +106,7 @@ def base_log_odds(
     """One base's inputs to the meta-model: out-of-fold log-odds of `train_rows` (the same
     stratified folds as `stack_fit_predict`) and log-odds of `eval_rows` from the base refitted
     on all training rows. Computed once per base, they let many sets of bases be stacked with
-    `meta_fit_predict` without refitting any base; the result equals `stack_fit_predict`'s."""
+    `meta_fit_predict` without refitting any base (`stack_fit_predict` is exactly that)."""
     seed = get_settings().seed if seed is None else seed
     train_rows, eval_rows, y_train = map(np.asarray, (train_rows, eval_rows, y_train))
     oof = out_of_fold({"base": base}, train_rows, y_train, folds, seed)[:, 0]
