@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bihar.vision.pretrained import FEATURE_DIM, array_digest
+from bihar.vision.pretrained import FEATURE_DIM, PartlyFrozen, array_digest
 from bihar.vision.training import predict_proba
 from bihar.vision.transforms import Normalizer, dihedral, to_tensor
 
@@ -119,7 +119,7 @@ def tta_proba_from_views(
     return np.mean([predict_proba(model, x, None, batch_size) for x in views.values()], axis=0)
 
 
-class EfficientNetTop(nn.Module):
+class EfficientNetTop(PartlyFrozen):
     """Blocks `split`…end + head convolution + pooling → dropout → linear, on trunk activations.
 
     A deep copy of the backbone's layers: training it leaves the original backbone untouched.
@@ -145,7 +145,6 @@ class EfficientNetTop(nn.Module):
         self.act = copy.deepcopy(backbone._swish)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(FEATURE_DIM, n_classes)
-        self._frozen: list[nn.Module] = []
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Pooled 1280-d features of trunk activations (the network's own pooled output)."""
@@ -165,18 +164,7 @@ class EfficientNetTop(nn.Module):
         """
         if not 0 <= trainable_blocks <= len(self.blocks):
             raise ValueError(f"trainable_blocks must be in [0, {len(self.blocks)}]")
-        frozen = list(self.blocks[: len(self.blocks) - trainable_blocks])
-        for module in frozen:
-            for p in module.parameters():
-                p.requires_grad_(False)
-        self._frozen = frozen
-        self.train(self.training)
-
-    def train(self, mode: bool = True) -> EfficientNetTop:
-        super().train(mode)
-        for module in self._frozen:
-            module.eval()
-        return self
+        self._freeze(list(self.blocks[: len(self.blocks) - trainable_blocks]))
 
 
 @torch.no_grad()

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import torch
@@ -59,7 +61,29 @@ def load_efficientnet_lite0() -> nn.Module:
     return model
 
 
-class EfficientNetClassifier(nn.Module):
+class PartlyFrozen(nn.Module):
+    """A network some of whose layers are frozen: no gradients, and eval mode even while the
+    rest trains, so they keep their ImageNet batch-norm statistics."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._frozen: list[nn.Module] = []
+
+    def _freeze(self, modules: Sequence[nn.Module]) -> None:
+        for module in modules:
+            for p in module.parameters():
+                p.requires_grad_(False)
+        self._frozen = list(modules)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> Self:
+        super().train(mode)
+        for module in self._frozen:
+            module.eval()
+        return self
+
+
+class EfficientNetClassifier(PartlyFrozen):
     """Pretrained backbone → global average pooling → dropout → linear head."""
 
     def __init__(self, backbone: nn.Module, n_classes: int, dropout: float = 0.2) -> None:
@@ -67,7 +91,6 @@ class EfficientNetClassifier(nn.Module):
         self.backbone = backbone
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(FEATURE_DIM, n_classes)
-        self._frozen: list[nn.Module] = []
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone.extract_features(x).mean(dim=(2, 3))
@@ -80,19 +103,9 @@ class EfficientNetClassifier(nn.Module):
         blocks = list(self.backbone._blocks)
         frozen: list[nn.Module] = [self.backbone._conv_stem, self.backbone._bn0]
         frozen += blocks[: len(blocks) - trainable_blocks]
-        for module in frozen:
-            for p in module.parameters():
-                p.requires_grad_(False)
-        for p in self.backbone._fc.parameters():
+        for p in self.backbone._fc.parameters():  # the unused ImageNet classifier
             p.requires_grad_(False)
-        self._frozen = frozen
-        self.train(self.training)
-
-    def train(self, mode: bool = True) -> EfficientNetClassifier:
-        super().train(mode)
-        for module in self._frozen:
-            module.eval()  # frozen layers keep their ImageNet batch-norm statistics
-        return self
+        self._freeze(frozen)
 
 
 @torch.no_grad()
