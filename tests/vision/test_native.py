@@ -126,3 +126,26 @@ def test_native_task_keeps_the_tiles_labels_and_order_of_build_task(
     one = trunk_activations(backbone, native.test_tiles.images[2:3], 32, Normalizer.imagenet())
     assert torch.equal(native.x_test[2:3], one)  # row i is the activation of test tile i
     assert np.array_equal(native.test_tiles.images, plain.test_tiles.images)
+
+
+def test_cell_supervised_top_starts_from_a_top_and_shares_its_map(
+    backbone: torch.nn.Module,
+) -> None:
+    from bihar.vision.native import CellSupervisedTop
+
+    torch.manual_seed(0)
+    top = EfficientNetTop(backbone, n_classes=4, split=12)
+    torch.nn.init.normal_(top.head.weight)  # a trained head, say
+    before = {k: v.clone() for k, v in top.state_dict().items()}
+    cells_top = CellSupervisedTop.from_top(backbone, top)
+    acts = torch.randn(2, 192, 7, 7)
+    cells_top.eval()
+    top.eval()
+    with torch.no_grad():
+        logits, cell_logits = cells_top.forward_with_cells(acts)
+        assert torch.allclose(logits, top(acts))  # same weights, same class logits
+        assert torch.allclose(cells_top(acts), logits)
+    assert cell_logits.shape == (2, 2, 7, 7)
+    cells_top.freeze(2)
+    assert cells_top.cell_head.weight.requires_grad
+    assert all(torch.equal(before[k], v) for k, v in top.state_dict().items())  # left alone

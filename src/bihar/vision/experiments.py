@@ -27,7 +27,14 @@ from bihar.vision.cwfid import TileDataset
 from bihar.vision.evaluation import Evaluation, evaluate
 from bihar.vision.native import DEFAULT_SPLIT, EfficientNetTop, trunk_activations
 from bihar.vision.pretrained import EfficientNetClassifier, array_digest, extract_features
-from bihar.vision.training import EXPERIMENT, History, TrainConfig, predict_proba, train_classifier
+from bihar.vision.training import (
+    EXPERIMENT,
+    CellTargets,
+    History,
+    TrainConfig,
+    predict_proba,
+    train_classifier,
+)
 from bihar.vision.transforms import Normalizer, to_tensor
 
 log = logging.getLogger(__name__)
@@ -265,6 +272,7 @@ def _train_and_evaluate(
     cfg: TrainConfig,
     normalizer: Normalizer | None,
     batch_size: int = 256,
+    cells: CellTargets | None = None,
 ) -> RunResult:
     """Train `model` on `task` with early stopping on validation, then score validation and
     test (one MLflow run holding `params`, the learning curves and the metrics)."""
@@ -279,6 +287,7 @@ def _train_and_evaluate(
             cfg,
             normalizer,
             log_to_mlflow=True,
+            cells=cells,
         )
         val_p = predict_proba(model, task.x_val, normalizer, batch_size=batch_size)
         test_p = predict_proba(model, task.x_test, normalizer, batch_size=batch_size)
@@ -359,11 +368,14 @@ def run_fine_tuning(
     trainable_blocks: int,
     cfg: TrainConfig,
     normalizer: Normalizer | None,
+    cells: CellTargets | None = None,
 ) -> RunResult:
     """Fine-tune the last `trainable_blocks` blocks + head of `classifier` (one MLflow run).
 
     An `EfficientNetTop` trains on a task built by `build_native_task` (trunk activations,
     `normalizer` None, `cfg.augment` off: flips and jitter are for images, not activations).
+    With `cells` (a `native.CellSupervisedTop` and its training tiles' `cells.cell_fractions`),
+    the auxiliary per-cell crop/weed loss is added; the run records its weight.
     """
     torch.manual_seed(cfg.seed)
     classifier.freeze(trainable_blocks)
@@ -374,8 +386,11 @@ def run_fine_tuning(
         backbone="efficientnet-lite0 (ImageNet)",
         mode="fine-tuning",
         trainable_blocks=trainable_blocks,
+        cell_loss_weight=cells.weight if cells is not None else 0.0,
     )
-    return _train_and_evaluate(task, name, classifier, params, cfg, normalizer, batch_size=128)
+    return _train_and_evaluate(
+        task, name, classifier, params, cfg, normalizer, batch_size=128, cells=cells
+    )
 
 
 def run_ensemble(

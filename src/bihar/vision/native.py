@@ -146,13 +146,16 @@ class EfficientNetTop(PartlyFrozen):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(FEATURE_DIM, n_classes)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Pooled 1280-d features of trunk activations (the network's own pooled output)."""
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """The 1280-channel map after the head convolution (7×7 for 224-px inputs)."""
         for k, block in enumerate(self.blocks):
             rate = self.drop_connect_rate * (self.split + k) / self.n_blocks
             x = block(x, drop_connect_rate=rate if self.training else None)
-        x = self.act(self.bn_head(self.conv_head(x)))
-        return x.mean(dim=(2, 3))
+        return self.act(self.bn_head(self.conv_head(x)))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Pooled 1280-d features of trunk activations (the network's own pooled output)."""
+        return self.feature_map(x).mean(dim=(2, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.features(x)))
@@ -165,6 +168,44 @@ class EfficientNetTop(PartlyFrozen):
         if not 0 <= trainable_blocks <= len(self.blocks):
             raise ValueError(f"trainable_blocks must be in [0, {len(self.blocks)}]")
         self._freeze(list(self.blocks[: len(self.blocks) - trainable_blocks]))
+
+
+class CellSupervisedTop(EfficientNetTop):
+    """`EfficientNetTop` with a second head: crop and weed logits for each cell of its map.
+
+    The class head is unchanged (pooling → dropout → linear), so `forward` gives class logits
+    and the network predicts, explains and ensembles like any other. The cell head is a 1×1
+    convolution of the same 1280-channel map to one logit per `cells.CELL_TYPES` and cell;
+    trained against `cells.cell_fractions` (`training.CellTargets`), it makes the shared layers
+    learn where crop and weeds are, not only whether the tile has them.
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        n_classes: int,
+        split: int = DEFAULT_SPLIT,
+        dropout: float = 0.2,
+        n_cell_types: int = 2,
+    ) -> None:
+        super().__init__(backbone, n_classes, split, dropout)
+        self.cell_head = nn.Conv2d(FEATURE_DIM, n_cell_types, 1)
+
+    @classmethod
+    def from_top(cls, backbone: nn.Module, top: EfficientNetTop) -> CellSupervisedTop:
+        """A network with `top`'s weights (e.g. a head already trained on frozen features) and
+        a fresh cell head; `backbone` (the one `top` was built from) gives the architecture,
+        `top` is left untouched."""
+        out = cls(backbone, top.head.out_features, top.split, float(top.dropout.p))
+        missing, unexpected = out.load_state_dict(top.state_dict(), strict=False)
+        if unexpected or sorted(missing) != ["cell_head.bias", "cell_head.weight"]:
+            raise ValueError(f"not a matching top: missing {missing}, unexpected {unexpected}")
+        return out
+
+    def forward_with_cells(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(class logits N×K, cell logits N×n_cell_types×H×W) of one pass."""
+        fmap = self.feature_map(x)
+        return self.head(self.dropout(fmap.mean(dim=(2, 3)))), self.cell_head(fmap)
 
 
 @torch.no_grad()

@@ -200,3 +200,34 @@ def lime_panels(
     fig.suptitle("LIME explanations of the best model on test tiles")
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
+
+
+def cell_maps(
+    tiles: np.ndarray, predicted: np.ndarray, annotated: np.ndarray, title: str
+) -> Figure:
+    """Per tile: the image, then annotated and predicted crop and weed cover of each cell.
+
+    `predicted` and `annotated` are N×2×G×G fractions in [0, 1] (channels crop, weed), e.g. the
+    sigmoid of `native.CellSupervisedTop`'s cell logits and `cells.cell_fractions`.
+    """
+    columns = ("tile", "crop, annotated", "crop, predicted", "weed, annotated", "weed, predicted")
+    fig, axes = plt.subplots(len(tiles), 5, figsize=(9, 1.9 * len(tiles)), squeeze=False)
+    image = None
+    for row, tile in enumerate(tiles):
+        maps = (annotated[row, 0], predicted[row, 0], annotated[row, 1], predicted[row, 1])
+        axes[row, 0].imshow(tile)
+        for col, values in enumerate(maps, start=1):
+            cmap = "Greens" if col <= 2 else "Reds"
+            image = axes[row, col].imshow(values, cmap=cmap, vmin=0, vmax=1)
+        for col, ax in enumerate(axes[row]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(columns[col], fontsize=9)
+            if row == len(tiles) - 1:
+                ax.set_xlabel("x (cells)" if col else "x (px)")
+        axes[row, 0].set_ylabel(f"tile {row + 1}\ny")
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.6, label="share of the cell covered")
+    fig.suptitle(title)
+    return fig

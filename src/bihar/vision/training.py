@@ -50,6 +50,20 @@ class TrainConfig:
         return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
 
+@dataclass(frozen=True)
+class CellTargets:
+    """An auxiliary per-cell loss: `weight` × binary cross-entropy of the model's cell logits
+    against `train` (N×C×H×W fractions in [0, 1], one map per training input, in its order).
+
+    The model must have `forward_with_cells(x) -> (class logits, cell logits)` (e.g.
+    `native.CellSupervisedTop`). Validation loss, early stopping and the learning curves stay
+    on the class loss alone, so runs with and without cells are chosen the same way.
+    """
+
+    train: torch.Tensor
+    weight: float = 10.0
+
+
 @dataclass
 class History:
     """Per-epoch curves; `best_epoch` (0-based) is the epoch whose weights were kept."""
@@ -126,13 +140,22 @@ def train_classifier(
     cfg: TrainConfig,
     normalizer: Normalizer | None = None,
     log_to_mlflow: bool = False,
+    cells: CellTargets | None = None,
 ) -> History:
     """Train `model` in place (best-validation weights restored) and return its history.
 
     With `log_to_mlflow`, per-epoch metrics and the best epoch go to the active MLflow run
-    (open one with `bihar.tracking.mlflow_run`).
+    (open one with `bihar.tracking.mlflow_run`). With `cells`, the auxiliary cell loss is added
+    to the training loss (see `CellTargets`).
     """
-    history = _train(model, x_train, y_train, x_val, y_val, cfg, normalizer, log_to_mlflow)
+    if cells is not None:
+        if len(cells.train) != len(y_train):
+            raise ValueError(f"{len(cells.train)} cell maps for {len(y_train)} training inputs")
+        if not hasattr(model, "forward_with_cells"):
+            raise TypeError(f"{type(model).__name__} has no forward_with_cells for cell targets")
+        if cfg.augment and x_train.ndim == 4:
+            raise ValueError("cell targets need cfg.augment off: random flips would not move them")
+    history = _train(model, x_train, y_train, x_val, y_val, cfg, normalizer, log_to_mlflow, cells)
     if log_to_mlflow:
         log_metrics(
             {
@@ -154,6 +177,7 @@ def _train(
     cfg: TrainConfig,
     normalizer: Normalizer | None,
     log_epochs: bool,
+    cells: CellTargets | None = None,
 ) -> History:
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -179,8 +203,15 @@ def _train(
             xb, yb = x_train[idx], y_train[idx]
             if cfg.augment and images:
                 xb = augment(xb, generator)
-            logits = model(_prepare(xb, normalizer))
-            loss = functional.cross_entropy(logits, yb, weight=weights)
+            if cells is None:
+                logits = model(_prepare(xb, normalizer))
+                loss = functional.cross_entropy(logits, yb, weight=weights)
+            else:
+                logits, cell_logits = model.forward_with_cells(_prepare(xb, normalizer))
+                loss = functional.cross_entropy(logits, yb, weight=weights)
+                loss = loss + cells.weight * functional.binary_cross_entropy_with_logits(
+                    cell_logits, cells.train[idx]
+                )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
