@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from bihar.settings import get_settings
+from bihar.vision.cnn import build_cnn
 from bihar.vision.cwfid import TileConfig, TileDataset
 from bihar.vision.experiments import (
     Features,
@@ -15,12 +16,14 @@ from bihar.vision.experiments import (
     cap_per_class,
     restrict,
     run_ensemble,
+    run_refit,
     run_scratch,
     run_tta,
     tile_predictor,
     with_training_views,
+    with_validation,
 )
-from bihar.vision.training import EXPERIMENT, TrainConfig
+from bihar.vision.training import EXPERIMENT, CellTargets, TrainConfig
 from bihar.vision.transforms import Normalizer
 
 
@@ -177,3 +180,48 @@ def test_training_views_repeat_the_labels_and_leave_validation_alone() -> None:
     assert len(task.y_train) == n  # the original task is unchanged
     with pytest.raises(ValueError, match="rows"):
         with_training_views(task, {0: task.x_train[:-1]})
+
+
+def test_with_validation_appends_the_validation_tiles_to_training() -> None:
+    task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+    both = with_validation(task)
+    n = len(task.y_train)
+    assert torch.equal(both.x_train[:n], task.x_train) and torch.equal(both.x_train[n:], task.x_val)
+    assert torch.equal(both.y_train, torch.cat([task.y_train, task.y_val]))
+    assert both.y_test is task.y_test and len(task.y_train) == n
+
+
+def test_refit_trains_the_chosen_configuration_on_training_and_validation_tiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    get_settings.cache_clear()
+    try:
+        task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+        norm = Normalizer.fit(task.x_train)
+        cfg = TrainConfig(optimizer="sgd", lr=0.05, epochs=3, batch_size=8, seed=5)
+        _, base = run_scratch(task, "base", "simple", 0.0, True, cfg, norm)
+        torch.manual_seed(1)
+        fresh = build_cnn("simple", 4, 0.0, True)
+        refit = run_refit(with_validation(task), "base refit", base, fresh, norm)
+        with pytest.raises(ValueError, match="cell-loss weight"):
+            cells = CellTargets(torch.zeros(len(task.y_train) + len(task.y_val), 2, 2, 2))
+            run_refit(with_validation(task), "bad", base, fresh, norm, cells=cells)
+        base.val_proba = None
+        with pytest.raises(ValueError, match="validation probabilities"):
+            run_refit(with_validation(task), "bad", base, fresh, norm)
+    finally:
+        get_settings.cache_clear()
+    # validation figures are the chosen run's: the refit has seen those tiles
+    assert refit.val.macro_f1 == base.val.macro_f1
+    assert refit.history.lr == base.history.lr[: base.history.best_epoch + 1]
+    assert refit.params["refit_of"] == "base"
+    assert refit.params["n_train"] == len(task.y_train) + len(task.y_val)
+    assert refit.test.confusion.sum() == len(task.y_test)
+    mlflow.set_tracking_uri(uri)
+    runs = mlflow.search_runs(experiment_names=[EXPERIMENT])
+    refit_row = runs[runs["tags.mlflow.runName"] == "base refit"].iloc[0]
+    assert refit_row["params.refit_of"] == "base" and refit_row["params.optimizer"] == "sgd"

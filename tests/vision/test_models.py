@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from bihar.vision.cnn import build_cnn, count_parameters
-from bihar.vision.training import TrainConfig, class_weights, predict_proba, train_classifier
+from bihar.vision.training import (
+    TrainConfig,
+    class_weights,
+    predict_proba,
+    refit_classifier,
+    train_classifier,
+)
 from bihar.vision.transforms import Normalizer, augment, to_tensor
 
 torch.set_num_threads(1)
@@ -65,6 +71,43 @@ def test_early_stopping_stops_when_validation_does_not_improve() -> None:
     history = train_classifier(build_cnn("simple", 3), x, y, xv, yv, cfg)
     assert len(history.val_loss) < 30
     assert len(history.val_loss) - 1 - history.best_epoch == 2
+
+
+def test_a_refit_replays_the_kept_epochs_of_a_run() -> None:
+    """Refitted on the same data with the run's learning rates up to its kept epoch, a network
+    from the same start ends with exactly the weights the run kept (validation plays no part)."""
+    x, y = _toy(48, 0)
+    xv, yv = _toy(30, 1)
+    yv = yv[torch.randperm(30, generator=torch.Generator().manual_seed(0))]  # stops early
+    cfg = TrainConfig(optimizer="adam", lr=3e-2, epochs=8, batch_size=16, patience=2)
+    torch.manual_seed(3)
+    run = build_cnn("simple", 3, dropout=0.2)
+    start = {k: v.clone() for k, v in run.state_dict().items()}
+    history = train_classifier(run, x, y, xv, yv, cfg, Normalizer.fit(x))
+    rates = history.lr[: history.best_epoch + 1]
+    assert len(rates) < len(history.lr) or history.best_epoch == cfg.epochs - 1
+    refit = build_cnn("simple", 3, dropout=0.2)
+    refit.load_state_dict(start)
+    replay = refit_classifier(refit, x, y, rates, cfg, Normalizer.fit(x))
+    for name, value in run.state_dict().items():
+        torch.testing.assert_close(refit.state_dict()[name], value, msg=name)
+    assert replay.lr == rates and replay.best_epoch == len(rates) - 1
+    assert replay.train_loss == history.train_loss[: len(rates)]
+    assert all(np.isnan(v) for v in replay.val_loss)
+
+
+def test_a_refit_follows_the_given_learning_rates_and_needs_one() -> None:
+    x, y = _toy(30, 0)
+    model = build_cnn("simple", 3)
+    frozen = {k: v.clone() for k, v in model.state_dict().items()}
+    cfg = TrainConfig(optimizer="sgd", epochs=99, batch_size=10)
+    history = refit_classifier(model, x, y, [0.0, 0.0], cfg)  # a rate of 0 moves nothing
+    assert len(history.train_loss) == 2 and history.lr == [0.0, 0.0]
+    for name, value in model.state_dict().items():
+        if "running" not in name and "num_batches" not in name:  # batch-norm statistics do move
+            torch.testing.assert_close(value, frozen[name], msg=name)
+    with pytest.raises(ValueError, match="at least one epoch"):
+        refit_classifier(model, x, y, [], cfg)
 
 
 @pytest.mark.parametrize("name", ["adam", "rmsprop", "adagrad", "sgd"])

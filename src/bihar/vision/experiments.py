@@ -33,6 +33,7 @@ from bihar.vision.training import (
     History,
     TrainConfig,
     predict_proba,
+    refit_classifier,
     train_classifier,
 )
 from bihar.vision.transforms import Normalizer, to_tensor
@@ -498,6 +499,75 @@ def with_training_views(task: Task, views: Mapping[int, torch.Tensor]) -> Task:
             raise ValueError(f"view {k} has {len(x)} rows for {len(task.y_train)} training tiles")
     x_train = torch.cat(list(views.values()))
     return replace(task, x_train=x_train, y_train=task.y_train.repeat(len(views)))
+
+
+def with_validation(task: Task) -> Task:
+    """The task whose training set also holds the validation tiles (for a refit).
+
+    Validation stays as it is, but a model trained on this task has seen it: only
+    `run_refit`, which chooses nothing on validation, should train on it.
+    """
+    return replace(
+        task,
+        x_train=torch.cat([task.x_train, task.x_val]),
+        y_train=torch.cat([task.y_train, task.y_val]),
+    )
+
+
+def run_refit(
+    task: Task,
+    name: str,
+    base: RunResult,
+    model: nn.Module,
+    normalizer: Normalizer | None,
+    test_proba: Callable[[nn.Module], np.ndarray] | None = None,
+    cells: CellTargets | None = None,
+) -> RunResult:
+    """`base`'s configuration trained again on `task`'s training inputs (one MLflow run).
+
+    The last step of a selection made on validation: once a configuration is chosen, it is
+    trained on the training **and** validation photos (`with_validation`) and scored once on
+    the test photos. `model` is a fresh network of `base`'s kind at `base`'s starting point;
+    the training settings, the trainable blocks and the cell-loss weight are read from
+    `base.params`, and the epochs and learning rates replay `base`'s history up to its kept
+    epoch (`training.refit_classifier`): nothing is chosen here. `test_proba(model)` scores
+    the test tiles (e.g. with TTA; default: `model` on `task.x_test`). The result's validation
+    figures and probabilities are `base`'s (and logged as such) — the refit has seen those
+    photos, so it cannot be scored on them; they let it enter an ensemble whose weight was
+    chosen on validation (`run_ensemble` with that single weight).
+    """
+    if base.val_proba is None:
+        raise ValueError(f"{base.name} carries no validation probabilities (run it with run_*)")
+    fields = TrainConfig.__dataclass_fields__
+    cfg = TrainConfig(**{key: base.params[key] for key in fields})
+    weight = base.params.get("cell_loss_weight", 0.0)
+    if (cells.weight if cells is not None else 0.0) != weight:
+        raise ValueError(f"{name}: the cell-loss weight must be {base.name}'s ({weight})")
+    if "trainable_blocks" in base.params:
+        model.freeze(base.params["trainable_blocks"])
+    rates = base.history.lr[: base.history.best_epoch + 1]
+    params = {**base.params, "refit_of": base.name, "n_train": len(task.y_train)}
+    params["epochs"] = len(rates)
+    with mlflow_run(EXPERIMENT, name, params):
+        start = time.perf_counter()
+        history = refit_classifier(
+            model, task.x_train, task.y_train, rates, cfg, normalizer, True, cells
+        )
+        if test_proba is None:
+            test_p = predict_proba(model, task.x_test, normalizer)
+        else:
+            test_p = test_proba(model)
+        return _finish(
+            name,
+            task,
+            base.family,
+            params,
+            history,
+            base.val_proba,
+            test_p,
+            time.perf_counter() - start,
+            count_parameters(model),
+        )
 
 
 def tile_predictor(

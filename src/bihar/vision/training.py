@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -131,6 +132,19 @@ def predict_proba(
     return torch.softmax(predict_logits(model, x, normalizer, batch_size), dim=1).numpy()
 
 
+def _check_cells(
+    model: nn.Module, cells: CellTargets | None, n_train: int, cfg: TrainConfig, images: bool
+) -> None:
+    if cells is None:
+        return
+    if len(cells.train) != n_train:
+        raise ValueError(f"{len(cells.train)} cell maps for {n_train} training inputs")
+    if not hasattr(model, "forward_with_cells"):
+        raise TypeError(f"{type(model).__name__} has no forward_with_cells for cell targets")
+    if cfg.augment and images:
+        raise ValueError("cell targets need cfg.augment off: random flips would not move them")
+
+
 def train_classifier(
     model: nn.Module,
     x_train: torch.Tensor,
@@ -148,13 +162,7 @@ def train_classifier(
     (open one with `bihar.tracking.mlflow_run`). With `cells`, the auxiliary cell loss is added
     to the training loss (see `CellTargets`).
     """
-    if cells is not None:
-        if len(cells.train) != len(y_train):
-            raise ValueError(f"{len(cells.train)} cell maps for {len(y_train)} training inputs")
-        if not hasattr(model, "forward_with_cells"):
-            raise TypeError(f"{type(model).__name__} has no forward_with_cells for cell targets")
-        if cfg.augment and x_train.ndim == 4:
-            raise ValueError("cell targets need cfg.augment off: random flips would not move them")
+    _check_cells(model, cells, len(y_train), cfg, x_train.ndim == 4)
     history = _train(model, x_train, y_train, x_val, y_val, cfg, normalizer, log_to_mlflow, cells)
     if log_to_mlflow:
         log_metrics(
@@ -166,6 +174,92 @@ def train_classifier(
             }
         )
     return history
+
+
+def refit_classifier(
+    model: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    learning_rates: Sequence[float],
+    cfg: TrainConfig,
+    normalizer: Normalizer | None = None,
+    log_to_mlflow: bool = False,
+    cells: CellTargets | None = None,
+) -> History:
+    """Train `model` in place for one epoch per entry of `learning_rates`, at that rate.
+
+    The refit of a run chosen on validation on more data (training + validation photos):
+    `learning_rates` is that run's `History.lr` up to its kept epoch, so the refit replays its
+    schedule (plateau reductions included) without looking at any held-out tile — there is
+    none left to stop on. The history has no validation curve (NaN) and keeps the last epoch.
+    """
+    if not learning_rates:
+        raise ValueError("at least one epoch (learning rate) is needed")
+    _check_cells(model, cells, len(y_train), cfg, x_train.ndim == 4)
+    torch.manual_seed(cfg.seed)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    weights = _class_weights(y_train, int(y_train.max()) + 1, cfg)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = make_optimizer(cfg.optimizer, trainable, learning_rates[0], cfg.weight_decay)
+    history, start = History(), time.perf_counter()
+    for epoch, lr in enumerate(learning_rates):
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss, acc = _epoch(
+            model, x_train, y_train, cfg, normalizer, weights, optimizer, generator, cells
+        )
+        history.train_loss.append(loss)
+        history.train_acc.append(acc)
+        history.val_loss.append(float("nan"))
+        history.val_acc.append(float("nan"))
+        history.lr.append(lr)
+        if log_to_mlflow:
+            log_metrics({"train_loss": loss, "train_acc": acc, "lr": lr}, step=epoch)
+        log.info("refit epoch %d (lr %.2g): train loss %.3f acc %.3f", epoch, lr, loss, acc)
+    history.best_epoch = len(learning_rates) - 1
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+def _class_weights(y_train: torch.Tensor, n_classes: int, cfg: TrainConfig) -> torch.Tensor | None:
+    return class_weights(y_train, n_classes) if cfg.class_weighted else None
+
+
+def _epoch(
+    model: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    cfg: TrainConfig,
+    normalizer: Normalizer | None,
+    weights: torch.Tensor | None,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    cells: CellTargets | None,
+) -> tuple[float, float]:
+    """One pass over the shuffled training set: (mean training loss, training accuracy)."""
+    model.train()
+    order = torch.randperm(len(y_train), generator=generator)
+    total_loss, correct = 0.0, 0
+    for i in range(0, len(order), cfg.batch_size):
+        idx = order[i : i + cfg.batch_size]
+        xb, yb = x_train[idx], y_train[idx]
+        if cfg.augment and x_train.ndim == 4:
+            xb = augment(xb, generator)
+        if cells is None:
+            logits = model(_prepare(xb, normalizer))
+            loss = functional.cross_entropy(logits, yb, weight=weights)
+        else:
+            logits, cell_logits = model.forward_with_cells(_prepare(xb, normalizer))
+            loss = functional.cross_entropy(logits, yb, weight=weights)
+            loss = loss + cells.weight * functional.binary_cross_entropy_with_logits(
+                cell_logits, cells.train[idx]
+            )
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total_loss += float(loss.detach()) * len(idx)
+        correct += int((logits.argmax(1) == yb).sum())
+    return total_loss / len(y_train), correct / len(y_train)
 
 
 def _train(
@@ -182,7 +276,7 @@ def _train(
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     n_classes = int(max(y_train.max(), y_val.max())) + 1
-    weights = class_weights(y_train, n_classes) if cfg.class_weighted else None
+    weights = _class_weights(y_train, n_classes, cfg)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_optimizer(cfg.optimizer, trainable, cfg.learning_rate, cfg.weight_decay)
     scheduler: Any = None
@@ -193,38 +287,19 @@ def _train(
     history = History()
     best_state = copy.deepcopy(model.state_dict())
     best_loss, stale, start = float("inf"), 0, time.perf_counter()
-    images = x_train.ndim == 4
     for epoch in range(cfg.epochs):
-        model.train()
-        order = torch.randperm(len(y_train), generator=generator)
-        total_loss, correct = 0.0, 0
-        for i in range(0, len(order), cfg.batch_size):
-            idx = order[i : i + cfg.batch_size]
-            xb, yb = x_train[idx], y_train[idx]
-            if cfg.augment and images:
-                xb = augment(xb, generator)
-            if cells is None:
-                logits = model(_prepare(xb, normalizer))
-                loss = functional.cross_entropy(logits, yb, weight=weights)
-            else:
-                logits, cell_logits = model.forward_with_cells(_prepare(xb, normalizer))
-                loss = functional.cross_entropy(logits, yb, weight=weights)
-                loss = loss + cells.weight * functional.binary_cross_entropy_with_logits(
-                    cell_logits, cells.train[idx]
-                )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total_loss += float(loss.detach()) * len(idx)
-            correct += int((logits.argmax(1) == yb).sum())
+        lr = optimizer.param_groups[0]["lr"]
+        train_loss, train_acc = _epoch(
+            model, x_train, y_train, cfg, normalizer, weights, optimizer, generator, cells
+        )
         val_logits = predict_logits(model, x_val, normalizer)
         val_loss = float(functional.cross_entropy(val_logits, y_val, weight=weights))
         val_acc = float((val_logits.argmax(1) == y_val).float().mean())
-        history.train_loss.append(total_loss / len(y_train))
-        history.train_acc.append(correct / len(y_train))
+        history.train_loss.append(train_loss)
+        history.train_acc.append(train_acc)
         history.val_loss.append(val_loss)
         history.val_acc.append(val_acc)
-        history.lr.append(optimizer.param_groups[0]["lr"])
+        history.lr.append(lr)
         if log_epochs:
             log_metrics(
                 {
