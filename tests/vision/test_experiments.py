@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from bihar.vision.cwfid import TileConfig, TileDataset
 from bihar.vision.experiments import (
     Features,
     RunResult,
+    Task,
     build_task,
     cap_per_class,
     restrict,
@@ -60,6 +62,21 @@ SPLITS = {
 }
 
 
+def _task4() -> Task:
+    """The four-class task of the fake tiles (10 training tiles a class at most)."""
+    return build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+
+
+@pytest.fixture
+def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh MLflow store for the test's runs (the settings re-read around the test)."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    get_settings.cache_clear()
+    yield uri
+    get_settings.cache_clear()
+
+
 def test_cap_per_class_is_seeded_and_caps() -> None:
     labels = np.array([0] * 30 + [1] * 5)
     keep = cap_per_class(labels, 10, seed=1)
@@ -80,24 +97,18 @@ def test_three_class_restriction_matches_the_three_class_task() -> None:
     assert len(small.test_tiles) == len(small.y_test)
 
 
-def test_run_scratch_is_recorded_in_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_run_scratch_is_recorded_in_mlflow(mlflow_uri: str) -> None:
     import mlflow
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    get_settings.cache_clear()
-    try:
-        task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
-        norm = Normalizer.fit(task.x_train)
-        cfg = TrainConfig(epochs=2, batch_size=8)
-        model, result = run_scratch(task, "tiny", "simple", 0.0, True, cfg, norm)
-    finally:
-        get_settings.cache_clear()
+    task = _task4()
+    norm = Normalizer.fit(task.x_train)
+    cfg = TrainConfig(epochs=2, batch_size=8)
+    model, result = run_scratch(task, "tiny", "simple", 0.0, True, cfg, norm)
     assert result.test.confusion.shape == (4, 4)
     assert result.row()["epochs"] == 2
     proba = tile_predictor(model, 16, norm)(task.test_tiles.images[:3])
     np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
-    mlflow.set_tracking_uri(uri)
+    mlflow.set_tracking_uri(mlflow_uri)
     runs = mlflow.search_runs(experiment_names=[EXPERIMENT])
     assert list(runs["tags.mlflow.runName"]) == ["tiny"]
     assert runs["params.arch"][0] == "simple"
@@ -117,22 +128,17 @@ def _fake_run(task, name: str, val_proba: np.ndarray, test_proba: np.ndarray) ->
     )
 
 
-def test_ensemble_weight_is_chosen_on_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    get_settings.cache_clear()
-    try:
-        task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
-        y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
-        right_val, right_test = np.eye(4)[y_val], np.eye(4)[y_test]
-        wrong_val, wrong_test = np.eye(4)[(y_val + 1) % 4], np.eye(4)[(y_test + 1) % 4]
-        # on validation only the first run is right; on test only the second one is
-        first = _fake_run(
-            task, "a", 0.9 * right_val + 0.1 * wrong_val, 0.9 * wrong_test + 0.1 * right_test
-        )
-        second = _fake_run(task, "b", wrong_val, right_test)
-        weight, result = run_ensemble(task, "a+b", first, second, weights=(0.3, 0.7))
-    finally:
-        get_settings.cache_clear()
+def test_ensemble_weight_is_chosen_on_validation(mlflow_uri: str) -> None:
+    task = _task4()
+    y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
+    right_val, right_test = np.eye(4)[y_val], np.eye(4)[y_test]
+    wrong_val, wrong_test = np.eye(4)[(y_val + 1) % 4], np.eye(4)[(y_test + 1) % 4]
+    # on validation only the first run is right; on test only the second one is
+    first = _fake_run(
+        task, "a", 0.9 * right_val + 0.1 * wrong_val, 0.9 * wrong_test + 0.1 * right_test
+    )
+    second = _fake_run(task, "b", wrong_val, right_test)
+    weight, result = run_ensemble(task, "a+b", first, second, weights=(0.3, 0.7))
     assert weight == 0.7  # validation decides, although test would prefer 0.3
     assert result.val.macro_f1 == 1.0
     np.testing.assert_allclose(result.test_proba, 0.7 * first.test_proba + 0.3 * second.test_proba)
@@ -141,35 +147,28 @@ def test_ensemble_weight_is_chosen_on_validation(tmp_path: Path, monkeypatch: py
 
 
 def test_ensemble_needs_probabilities() -> None:
-    task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+    task = _task4()
     run = _fake_run(task, "a", np.eye(4)[task.y_val.numpy()], np.eye(4)[task.y_test.numpy()])
     run.val_proba = None
     with pytest.raises(ValueError, match="probabilities"):
         run_ensemble(task, "x", run, run)
 
 
-def test_tta_run_keeps_the_base_run_and_scores_the_averaged_probabilities(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    get_settings.cache_clear()
-    try:
-        task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
-        y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
-        wrong_val, wrong_test = np.eye(4)[(y_val + 1) % 4], np.eye(4)[(y_test + 1) % 4]
-        base = _fake_run(task, "base", wrong_val, wrong_test)
-        tta = run_tta(task, "base tta", base, np.eye(4)[y_val], np.eye(4)[y_test], (0, 4))
-        with pytest.raises(ValueError, match="val_proba"):
-            run_tta(task, "bad", base, np.eye(4)[y_val][:-1], np.eye(4)[y_test], (0,))
-    finally:
-        get_settings.cache_clear()
+def test_tta_run_keeps_the_base_run_and_scores_the_averaged_probabilities(mlflow_uri: str) -> None:
+    task = _task4()
+    y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
+    wrong_val, wrong_test = np.eye(4)[(y_val + 1) % 4], np.eye(4)[(y_test + 1) % 4]
+    base = _fake_run(task, "base", wrong_val, wrong_test)
+    tta = run_tta(task, "base tta", base, np.eye(4)[y_val], np.eye(4)[y_test], (0, 4))
+    with pytest.raises(ValueError, match="val_proba"):
+        run_tta(task, "bad", base, np.eye(4)[y_val][:-1], np.eye(4)[y_test], (0,))
     assert base.val.macro_f1 == 0.0 and tta.val.macro_f1 == 1.0 and tta.test.macro_f1 == 1.0
     assert tta.params["tta_transforms"] == "0,4" and tta.params["tta_of"] == "base"
     assert tta.history is base.history and tta.family == base.family
 
 
 def test_training_views_repeat_the_labels_and_leave_validation_alone() -> None:
-    task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+    task = _task4()
     flipped = task.x_train.flip(-1)
     union = with_training_views(task, {0: task.x_train, 4: flipped})
     n = len(task.y_train)
@@ -183,7 +182,7 @@ def test_training_views_repeat_the_labels_and_leave_validation_alone() -> None:
 
 
 def test_with_validation_appends_the_validation_tiles_to_training() -> None:
-    task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
+    task = _task4()
     both = with_validation(task)
     n = len(task.y_train)
     assert torch.equal(both.x_train[:n], task.x_train) and torch.equal(both.x_train[n:], task.x_val)
@@ -192,36 +191,30 @@ def test_with_validation_appends_the_validation_tiles_to_training() -> None:
 
 
 def test_refit_trains_the_chosen_configuration_on_training_and_validation_tiles(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+    mlflow_uri: str,
+) -> None:
     import mlflow
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    get_settings.cache_clear()
-    try:
-        task = build_task("4-class", _tiles(SPLITS), (0, 1, 2, 3), size=16, cap=10, seed=0)
-        norm = Normalizer.fit(task.x_train)
-        cfg = TrainConfig(optimizer="sgd", lr=0.05, epochs=3, batch_size=8, seed=5)
-        _, base = run_scratch(task, "base", "simple", 0.0, True, cfg, norm)
-        torch.manual_seed(1)
-        fresh = build_cnn("simple", 4, 0.0, True)
-        refit = run_refit(with_validation(task), "base refit", base, fresh, norm)
-        with pytest.raises(ValueError, match="cell-loss weight"):
-            cells = CellTargets(torch.zeros(len(task.y_train) + len(task.y_val), 2, 2, 2))
-            run_refit(with_validation(task), "bad", base, fresh, norm, cells=cells)
-        base.val_proba = None
-        with pytest.raises(ValueError, match="validation probabilities"):
-            run_refit(with_validation(task), "bad", base, fresh, norm)
-    finally:
-        get_settings.cache_clear()
+    task = _task4()
+    norm = Normalizer.fit(task.x_train)
+    cfg = TrainConfig(optimizer="sgd", lr=0.05, epochs=3, batch_size=8, seed=5)
+    _, base = run_scratch(task, "base", "simple", 0.0, True, cfg, norm)
+    torch.manual_seed(1)
+    fresh = build_cnn("simple", 4, 0.0, True)
+    refit = run_refit(with_validation(task), "base refit", base, fresh, norm)
+    with pytest.raises(ValueError, match="cell-loss weight"):
+        cells = CellTargets(torch.zeros(len(task.y_train) + len(task.y_val), 2, 2, 2))
+        run_refit(with_validation(task), "bad", base, fresh, norm, cells=cells)
+    base.val_proba = None
+    with pytest.raises(ValueError, match="validation probabilities"):
+        run_refit(with_validation(task), "bad", base, fresh, norm)
     # validation figures are the chosen run's: the refit has seen those tiles
     assert refit.val.macro_f1 == base.val.macro_f1
     assert refit.history.lr == base.history.lr[: base.history.best_epoch + 1]
     assert refit.params["refit_of"] == "base"
     assert refit.params["n_train"] == len(task.y_train) + len(task.y_val)
     assert refit.test.confusion.sum() == len(task.y_test)
-    mlflow.set_tracking_uri(uri)
+    mlflow.set_tracking_uri(mlflow_uri)
     runs = mlflow.search_runs(experiment_names=[EXPERIMENT])
     refit_row = runs[runs["tags.mlflow.runName"] == "base refit"].iloc[0]
     assert refit_row["params.refit_of"] == "base" and refit_row["params.optimizer"] == "sgd"
