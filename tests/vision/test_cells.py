@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from bihar.vision.cells import cell_edges, cell_fractions, cell_views, mask_cells
+from bihar.vision.cells import cell_edges, cell_fractions, cell_views, cover_votes, mask_cells
+from bihar.vision.classes import CROP, CROP_AND_WEEDS, GROUND, WEEDS
 from bihar.vision.cwfid import TileConfig, build_tile_dataset
 from bihar.vision.training import CellTargets, TrainConfig, train_classifier
 from bihar.vision.transforms import dihedral
@@ -120,3 +121,25 @@ def test_cell_targets_must_match_the_model_and_the_inputs() -> None:
         train_classifier(
             _TinyCellNet(), x, y, x, y, TrainConfig(epochs=1), cells=CellTargets(cells)
         )
+
+
+def test_cover_votes_apply_the_labelling_rule_to_the_cover() -> None:
+    cover = np.array(
+        [
+            [0.0, 0.0],  # nothing → ground
+            [0.05, 0.01],  # crop only
+            [0.01, 0.30],  # weeds only
+            [0.03, 0.03],  # both at the threshold → crop and weeds
+            [0.0299, 0.5],  # crop just under it → weeds
+        ]
+    )
+    votes = cover_votes(cover, 0.03)
+    assert votes.shape == (5, 4) and (votes.sum(axis=1) == 1).all()
+    assert votes.argmax(axis=1).tolist() == [GROUND, CROP, WEEDS, CROP_AND_WEEDS, WEEDS]
+    # a lower threshold turns the traces into presences
+    lower = cover_votes(cover, 0.005).argmax(axis=1).tolist()
+    assert lower == [GROUND] + [CROP_AND_WEEDS] * 4
+    with pytest.raises(ValueError, match="N×2"):
+        cover_votes(np.zeros((3, 3)), 0.03)
+    with pytest.raises(ValueError, match="threshold"):
+        cover_votes(cover, 0.0)

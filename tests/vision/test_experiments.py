@@ -17,6 +17,7 @@ from bihar.vision.experiments import (
     build_task,
     cap_per_class,
     restrict,
+    run_cover_rule,
     run_ensemble,
     run_refit,
     run_scratch,
@@ -218,3 +219,33 @@ def test_refit_trains_the_chosen_configuration_on_training_and_validation_tiles(
     runs = mlflow.search_runs(experiment_names=[EXPERIMENT])
     refit_row = runs[runs["tags.mlflow.runName"] == "base refit"].iloc[0]
     assert refit_row["params.refit_of"] == "base" and refit_row["params.optimizer"] == "sgd"
+
+
+def test_cover_rule_threshold_is_chosen_on_validation(mlflow_uri: str) -> None:
+    import mlflow
+
+    task = _task4()
+    y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
+    # the (crop, weed) cover each class would have: present types cover 6 % of the tile
+    cover_of = np.array([[0.0, 0.0], [0.06, 0.0], [0.0, 0.06], [0.06, 0.06]])
+    val_cover = cover_of[y_val]
+    # on test the plants cover 3 %: a threshold of 0.05 would miss them all, 0.02 would not
+    test_cover = cover_of[y_test] / 2
+    val_cover[y_val == 3] = [0.04, 0.06]  # crop in crop-and-weeds tiles covers only 4 % on val
+    base = _fake_run(task, "cells", np.eye(4)[y_val], np.eye(4)[y_test])
+    threshold, rule = run_cover_rule(task, "cover", base, val_cover, test_cover, (0.05, 0.02))
+    assert threshold == 0.02  # 0.05 reads the validation crop-and-weeds tiles as weeds
+    assert rule.val.macro_f1 == 1.0 and rule.test.macro_f1 == 1.0
+    np.testing.assert_array_equal(rule.test_proba, np.eye(4)[y_test])
+    assert rule.params["cover_threshold"] == 0.02 and rule.params["cover_rule_of"] == "cells"
+    assert rule.history is base.history
+    # validation decides even when test would prefer another threshold
+    _, strict = run_cover_rule(task, "strict", base, cover_of[y_val], test_cover, (0.05,))
+    assert strict.val.macro_f1 == 1.0 and strict.test.macro_f1 < 0.5
+    runs = mlflow.search_runs(experiment_names=[EXPERIMENT])
+    assert set(runs["tags.mlflow.runName"]) == {"cover", "strict"}
+    with pytest.raises(ValueError, match="one \\(crop, weed\\) row per tile"):
+        run_cover_rule(task, "bad", base, val_cover[:-1], test_cover, (0.02,))
+    with pytest.raises(ValueError, match="four classes"):
+        three = build_task("3-class", _tiles(SPLITS), (0, 1, 2), size=16, cap=10, seed=0)
+        run_cover_rule(three, "bad", base, val_cover, test_cover, (0.02,))

@@ -149,3 +149,28 @@ def test_cell_supervised_top_starts_from_a_top_and_shares_its_map(
     cells_top.freeze(2)
     assert cells_top.cell_head.weight.requires_grad
     assert all(torch.equal(before[k], v) for k, v in top.state_dict().items())  # left alone
+
+
+def test_predicted_cover_is_the_mean_sigmoid_cell_map_averaged_over_views(
+    backbone: torch.nn.Module,
+) -> None:
+    from bihar.vision.native import CellSupervisedTop, predicted_cover
+
+    torch.manual_seed(0)
+    cells_top = CellSupervisedTop.from_top(backbone, EfficientNetTop(backbone, 4, split=12))
+    views = {0: torch.randn(3, 192, 7, 7), 4: torch.randn(3, 192, 7, 7)}
+    cover = predicted_cover(cells_top, views, batch_size=2)  # batches of 2 and 1 tiles
+    assert cover.shape == (3, 2) and ((cover > 0) & (cover < 1)).all()
+    cells_top.eval()
+    with torch.no_grad():
+        maps = [torch.sigmoid(cells_top.forward_with_cells(x)[1]) for x in views.values()]
+    expected = torch.stack([m.mean(dim=(2, 3)) for m in maps]).mean(0).numpy()
+    np.testing.assert_allclose(cover, expected, rtol=1e-5)
+    # the same tiles in another view order give the same cover; one view gives its own map
+    np.testing.assert_allclose(
+        predicted_cover(cells_top, {4: views[4], 0: views[0]}), cover, rtol=1e-5
+    )
+    one = predicted_cover(cells_top, {0: views[0]})
+    np.testing.assert_allclose(one, maps[0].mean(dim=(2, 3)).numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match="view"):
+        predicted_cover(cells_top, {})

@@ -10,6 +10,10 @@ crop-and-weeds class, which needs both seen in one tile, gains most.
 
 Only the training tiles' targets are ever used for fitting; the grid of a dihedral view of a
 tile is the same view of its grid (`cell_views`), so the targets follow the training views.
+
+The trained cell head also predicts each tile's crop and weed *cover* (`native.predicted_cover`),
+the quantities the tile labels are defined from; `cover_votes` applies the labelling rule to
+them, a second opinion on the class that the notebook adds to its ensemble.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bihar.vision.classes import CROP, CROP_AND_WEEDS, FOUR_CLASSES, GROUND, WEEDS
 from bihar.vision.cwfid import TileDataset, read_sample
 from bihar.vision.transforms import dihedral
 
@@ -79,3 +84,20 @@ def cell_views(cells: torch.Tensor, transforms: Sequence[int]) -> torch.Tensor:
         assert isinstance(view, torch.Tensor)
         views.append(view)
     return torch.cat(views)
+
+
+def cover_votes(cover: np.ndarray, threshold: float) -> np.ndarray:
+    """One-hot N×4 classes (`classes.FOUR_CLASSES` order) of tiles from their crop and weed cover.
+
+    `cover` is N×2 (crop, weed fractions of each tile, e.g. `native.predicted_cover`); a type is
+    present when its cover reaches `threshold`: both → crop and weeds, one → crop or weeds,
+    none → ground. It is `cwfid.label_tile`'s rule with a single presence threshold and no
+    ambiguous band, since every tile needs a vote.
+    """
+    if cover.ndim != 2 or cover.shape[1] != len(CELL_TYPES):
+        raise ValueError(f"cover must be N×{len(CELL_TYPES)} (crop, weed), got {cover.shape}")
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be a fraction in (0, 1), got {threshold}")
+    crop, weed = cover[:, 0] >= threshold, cover[:, 1] >= threshold
+    labels = np.select([crop & weed, crop, weed], [CROP_AND_WEEDS, CROP, WEEDS], GROUND)
+    return np.eye(len(FOUR_CLASSES), dtype=np.float32)[labels]

@@ -21,7 +21,8 @@ import torch
 from torch import nn
 
 from bihar.tracking import log_metrics, mlflow_run
-from bihar.vision.classes import CLASS_NAMES
+from bihar.vision.cells import cover_votes
+from bihar.vision.classes import CLASS_NAMES, FOUR_CLASSES
 from bihar.vision.cnn import Architecture, build_cnn, count_parameters
 from bihar.vision.cwfid import TileDataset
 from bihar.vision.evaluation import Evaluation, evaluate
@@ -483,6 +484,58 @@ def run_tta(
             base.seconds,
             base.n_parameters,
         )
+
+
+def run_cover_rule(
+    task: Task,
+    name: str,
+    base: RunResult,
+    val_cover: np.ndarray,
+    test_cover: np.ndarray,
+    thresholds: Sequence[float],
+) -> tuple[float, RunResult]:
+    """The tile-labelling rule applied to a cell-loss network's predicted cover (one MLflow run).
+
+    `val_cover` / `test_cover` are N×2 crop and weed covers of the validation and test tiles
+    (`native.predicted_cover` of `base`'s network); each tile gets the one-hot vote of
+    `cells.cover_votes`. The presence threshold is the one of `thresholds` whose votes have the
+    best validation macro-F1 (test plays no part). The votes are probabilities of 0 or 1, so
+    the result is meant to enter an ensemble (`run_ensemble`) rather than to stand alone. For a
+    refit, pass the refitted network's test cover and the threshold already chosen. History and
+    size are `base`'s; its time is the rule's own (it trains nothing), so an ensemble with
+    `base`'s run does not count the network's training twice.
+    """
+    if task.classes != FOUR_CLASSES:
+        raise ValueError(f"the cover rule gives the four classes, not {task.class_names}")
+    if val_cover.shape != (len(task.y_val), 2) or test_cover.shape != (len(task.y_test), 2):
+        raise ValueError("val_cover and test_cover must hold one (crop, weed) row per tile")
+    if not thresholds:
+        raise ValueError("at least one threshold is needed")
+    start = time.perf_counter()
+    labels = list(range(len(task.classes)))
+    y_val = task.y_val.numpy()
+    scores = {t: evaluate(y_val, cover_votes(val_cover, t), labels).macro_f1 for t in thresholds}
+    threshold = max(thresholds, key=lambda t: scores[t])
+    params = {
+        **base.params,
+        "cover_rule_of": base.name,
+        "cover_threshold": threshold,
+        "cover_thresholds_tried": ",".join(str(t) for t in thresholds),
+    }
+    with mlflow_run(EXPERIMENT, name, params):
+        result = _finish(
+            name,
+            task,
+            base.family,
+            params,
+            base.history,
+            cover_votes(val_cover, threshold),
+            cover_votes(test_cover, threshold),
+            time.perf_counter() - start,
+            base.n_parameters,
+        )
+    log.info("cover threshold %.3f (validation macro-F1 by threshold: %s)", threshold, scores)
+    return threshold, result
 
 
 def with_training_views(task: Task, views: Mapping[int, torch.Tensor]) -> Task:

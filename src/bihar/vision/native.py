@@ -209,6 +209,30 @@ class CellSupervisedTop(EfficientNetTop):
 
 
 @torch.no_grad()
+def predicted_cover(
+    model: CellSupervisedTop, views: Mapping[int, torch.Tensor], batch_size: int = 256
+) -> np.ndarray:
+    """N×2 crop and weed cover of each tile as `model`'s cell head predicts it.
+
+    A cell's sigmoid is its predicted crop (or weed) fraction (the head is fitted to the cells'
+    fractions), so the mean of a tile's map is the predicted fraction of the tile; it is
+    averaged over the `views` of the tiles (the mean of a map is the same for every dihedral
+    view, so the views only average out the network's errors).
+    """
+    if not views:
+        raise ValueError("at least one view is needed")
+    model.eval()
+    per_view = []
+    for x in views.values():
+        parts = [
+            torch.sigmoid(model.forward_with_cells(x[i : i + batch_size])[1]).mean(dim=(2, 3))
+            for i in range(0, len(x), batch_size)
+        ]
+        per_view.append(torch.cat(parts).numpy() if parts else np.empty((0, 2), np.float32))
+    return np.mean(per_view, axis=0)
+
+
+@torch.no_grad()
 def pooled_features(top: EfficientNetTop, acts: torch.Tensor, batch_size: int = 256) -> np.ndarray:
     """The frozen network's pooled features N×1280 of trunk activations N×C×H×W."""
     top.eval()
