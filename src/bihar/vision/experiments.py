@@ -395,6 +395,17 @@ def run_fine_tuning(
     )
 
 
+def _best_on_validation(
+    task: Task, options: Sequence[float], val_proba: Callable[[float], np.ndarray]
+) -> tuple[float, dict[float, float]]:
+    """The option whose validation probabilities `val_proba(option)` have the best macro-F1
+    (the first one on a tie), and every option's score; the test tiles play no part."""
+    labels = list(range(len(task.classes)))
+    y_val = task.y_val.numpy()
+    scores = {o: evaluate(y_val, val_proba(o), labels).macro_f1 for o in options}
+    return max(options, key=lambda o: scores[o]), scores
+
+
 def run_ensemble(
     task: Task,
     name: str,
@@ -410,18 +421,14 @@ def run_ensemble(
     """
     if first.val_proba is None or second.val_proba is None:
         raise ValueError("both runs must carry their probabilities (run them with run_*)")
-    labels = list(range(len(task.classes)))
-    y_val = task.y_val.numpy()
 
     def mix(w: float, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
         assert a is not None and b is not None
         return w * a + (1 - w) * b
 
-    scores = {
-        w: evaluate(y_val, mix(w, first.val_proba, second.val_proba), labels).macro_f1
-        for w in weights
-    }
-    weight = max(weights, key=lambda w: scores[w])
+    weight, scores = _best_on_validation(
+        task, weights, lambda w: mix(w, first.val_proba, second.val_proba)
+    )
     params = {
         "task": task.name,
         "family": "ensemble",
@@ -507,15 +514,12 @@ def run_cover_rule(
     """
     if task.classes != FOUR_CLASSES:
         raise ValueError(f"the cover rule gives the four classes, not {task.class_names}")
-    if val_cover.shape != (len(task.y_val), 2) or test_cover.shape != (len(task.y_test), 2):
+    if len(val_cover) != len(task.y_val) or len(test_cover) != len(task.y_test):
         raise ValueError("val_cover and test_cover must hold one (crop, weed) row per tile")
     if not thresholds:
         raise ValueError("at least one threshold is needed")
     start = time.perf_counter()
-    labels = list(range(len(task.classes)))
-    y_val = task.y_val.numpy()
-    scores = {t: evaluate(y_val, cover_votes(val_cover, t), labels).macro_f1 for t in thresholds}
-    threshold = max(thresholds, key=lambda t: scores[t])
+    threshold, scores = _best_on_validation(task, thresholds, lambda t: cover_votes(val_cover, t))
     params = {
         **base.params,
         "cover_rule_of": base.name,
