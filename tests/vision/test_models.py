@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -164,3 +166,19 @@ def test_pretrained_classifier_freezes_early_layers() -> None:
     logits.sum().backward()
     assert model.head.weight.grad is not None
     assert model.backbone._blocks[0]._project_conv.weight.grad is None
+
+
+def test_training_uses_channels_last_and_predictions_do_not_depend_on_the_layout() -> None:
+    x, y = _toy(48, 0)
+    model = build_cnn("residual", 3, dropout=0.0)
+    assert not model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    cfg = TrainConfig(optimizer="adam", lr=1e-2, epochs=1, batch_size=16, patience=1)
+    train_classifier(model, x, y, x, y, cfg, None)
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    nchw = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
+    assert not convs[0].weight.is_contiguous() and nchw.features[0].weight.is_contiguous()
+    nchw.eval()
+    with torch.no_grad():
+        expected = torch.softmax(nchw(x.contiguous()), dim=1).numpy()
+    np.testing.assert_allclose(predict_proba(model, x), expected, atol=1e-5)
