@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 EXTRAS := api,forecast,sentiment,vision,notebooks,dev
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: install lint format test demo notebooks lock clean acquire refresh monitor serve bench-refresh bench-backfill bench-load
+.PHONY: install lint format test demo notebooks lock clean acquire refresh monitor serve bench-refresh bench-backfill bench-load bench-vision-training
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -159,3 +159,7 @@ vision-tiles: install
 ## notebook-vision: execute notebooks/01_field_image_classification.ipynb in place (writes reports/vision.json)
 notebook-vision: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 notebooks/01_field_image_classification.ipynb
+
+## bench-vision-training: one training epoch of notebook 01's costliest networks, layout × allocator → reports/vision_training.*
+bench-vision-training: install
+	$(BIN)/python benchmarks/vision_training.py
