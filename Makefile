@@ -64,7 +64,7 @@ MONITOR_END ?= $(shell date -d "$(DATE) +1 day" +%F)
 
 ## refresh: the brief's workflow for DATE: acquire → train a new model → predict 30 days + next → store
 refresh: install
-	$(BIN)/python -m bihar.forecast.cli refresh --date $(DATE) --location $(LOCATION)
+	$(BIN)/python -m bihar.cli refresh --date $(DATE) --location $(LOCATION)
 
 ## monitor: predicted vs observed figure of the refreshed period → monitoring/output/
 monitor: install

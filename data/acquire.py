@@ -2,12 +2,12 @@
 
     python data/acquire.py --date 2025-10-31 [--days 30] [--location boston] [--backfill]
 
-See `bihar acquire --help`; exit codes are documented in bihar.forecast.cli.
+See `bihar acquire --help`; exit codes are documented in bihar.cli.
 """
 
 import sys
 
-from bihar.forecast.cli import main
+from bihar.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["acquire", *sys.argv[1:]]))

@@ -2,12 +2,12 @@
 
     python model/train.py [--location boston] [--end YYYY-MM-DD] [--promote | --no-promote]
 
-See `bihar train --help`; exit codes are documented in bihar.forecast.cli.
+See `bihar train --help`; exit codes are documented in bihar.cli.
 """
 
 import sys
 
-from bihar.forecast.cli import main
+from bihar.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["train", *sys.argv[1:]]))

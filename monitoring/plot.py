@@ -2,12 +2,12 @@
 
     python monitoring/plot.py --start YYYY-MM-DD --end YYYY-MM-DD [--location boston]
 
-See `bihar monitor --help`; exit codes are documented in bihar.forecast.cli.
+See `bihar monitor --help`; exit codes are documented in bihar.cli.
 """
 
 import sys
 
-from bihar.forecast.cli import main
+from bihar.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["monitor", *sys.argv[1:]]))

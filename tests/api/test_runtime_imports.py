@@ -12,7 +12,7 @@ TRAINING_STACK = ("joblib", "sklearn", "lightgbm", "mlflow", "matplotlib", "stat
 
 def test_api_and_cli_import_no_training_library():
     code = (
-        "import sys, api.main, bihar.forecast.cli as cli\n"
+        "import sys, api.main, bihar.cli as cli\n"
         "parser = cli.build_parser()\n"
         f"print(','.join(m for m in {TRAINING_STACK!r} if m in sys.modules))\n"
     )

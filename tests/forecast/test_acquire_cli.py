@@ -104,7 +104,7 @@ def test_snapshot_saves_a_live_answer_the_offline_source_reads(
         archive_handler(boston_payload, calls)
     )
     done = subprocess.run(
-        [sys.executable, "-m", "bihar.forecast.cli", "snapshot", "--start", "2023-12-20",
+        [sys.executable, "-m", "bihar.cli", "snapshot", "--start", "2023-12-20",
          "--end", "2024-01-10", "--data-dir", str(tmp_path / "datasets")],
         cwd=ROOT,
         env={**os.environ, "OPENMETEO_BASE_URL": httpserver.url_for("/v1")},

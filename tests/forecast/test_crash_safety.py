@@ -39,7 +39,7 @@ CHILD = textwrap.dedent(
     if marker is not None:
         event.listen(Engine, "after_cursor_execute", pause)
 
-    from bihar.forecast.cli import main
+    from bihar.cli import main
     sys.exit(main(sys.argv[2:]))
     """
 )

@@ -35,7 +35,7 @@ def run(root: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]
 
 
 def test_refresh_then_monitor_on_a_fresh_database(tmp_path):
-    done = run(tmp_path, "-m bihar.forecast.cli refresh", "--date", "2025-10-31")
+    done = run(tmp_path, "-m bihar.cli refresh", "--date", "2025-10-31")
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(tmp_path / "data" / "weather.db") as conn:
         hours = conn.execute("select count(*) from weather_observations").fetchone()[0]

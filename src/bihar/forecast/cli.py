@@ -1,9 +1,9 @@
-"""`bihar` command line of the forecasting service; the scripts under data/, model/ and
-monitoring/ call it with their subcommand.
+"""The forecasting service's commands of `bihar` (`bihar.cli`); the scripts under data/,
+model/ and monitoring/ call them by name.
 
-Exit codes: 0 done · 2 the input or the stored state does not allow it (bad argument, date
-outside the source, unknown location, missing history, no model in production) · 3 a data
-source failed (network, API refusal, malformed answer) · 1 anything unexpected.
+Exit codes (`bihar.cli`): 2 bad argument, date outside the source, unknown location, missing
+history, no model in production · 3 a data source failed (network, API refusal, malformed
+answer).
 """
 
 from __future__ import annotations
@@ -11,24 +11,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bihar.logs import configure_logging
+from bihar.cli import EXIT_BAD_INPUT, EXIT_SOURCE_FAILED, ErrorMap, UsageError
 from bihar.settings import Settings, get_settings
 
 log = logging.getLogger("bihar.cli")
-
-EXIT_BAD_INPUT = 2
-EXIT_SOURCE_FAILED = 3
-
-
-class UsageError(ValueError):
-    """Input a command cannot act on; the message says why."""
 
 
 def _date(text: str) -> date:
@@ -46,7 +39,7 @@ def _add_acquire(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", type=_date, help="with --backfill: first day to load")
     p.add_argument("--location", default=None, help="default: settings.default_location")
     p.add_argument("--source", choices=["auto", "offline", "live"], default=None)
-    p.set_defaults(handler=_acquire)
+    p.set_defaults(handler=_acquire, errors=errors)
 
 
 def _acquire(args: argparse.Namespace) -> int:
@@ -68,7 +61,7 @@ def _acquire(args: argparse.Namespace) -> int:
 
 def _add_migrate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("migrate", help="bring the database to the newest schema (alembic upgrade)")
-    p.set_defaults(handler=_migrate)
+    p.set_defaults(handler=_migrate, errors=errors)
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -92,7 +85,7 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", type=_date, required=True)
     p.add_argument("--end", type=_date, required=True)
     p.add_argument("--data-dir", type=Path, help="default: BIHAR_DATA_DIR")
-    p.set_defaults(handler=_snapshot)
+    p.set_defaults(handler=_snapshot, errors=errors)
 
 
 def _snapshot(args: argparse.Namespace) -> int:
@@ -120,7 +113,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     promote.add_argument("--no-promote", dest="promote", action="store_false")
     p.add_argument("--backtest-days", type=int, default=365)
     p.add_argument("--refit-every-days", type=int, default=None)
-    p.set_defaults(handler=_train)
+    p.set_defaults(handler=_train, errors=errors)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -148,7 +141,7 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", type=_date, help="first day of a period")
     p.add_argument("--end", type=_date, help="last day of a period")
     p.add_argument("--location", default=None)
-    p.set_defaults(handler=_predict)
+    p.set_defaults(handler=_predict, errors=errors)
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -183,7 +176,7 @@ def _add_refresh(sub: argparse._SubParsersAction) -> None:
     promote = p.add_mutually_exclusive_group()
     promote.add_argument("--promote", dest="promote", action="store_true", default=None)
     promote.add_argument("--no-promote", dest="promote", action="store_false")
-    p.set_defaults(handler=_refresh)
+    p.set_defaults(handler=_refresh, errors=errors)
 
 
 def _refresh(args: argparse.Namespace) -> int:
@@ -210,7 +203,7 @@ def _add_monitor(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", type=_date, required=True)
     p.add_argument("--end", type=_date, required=True)
     p.add_argument("--location", default=None)
-    p.set_defaults(handler=_monitor)
+    p.set_defaults(handler=_monitor, errors=errors)
 
 
 def _monitor(args: argparse.Namespace) -> int:
@@ -244,13 +237,23 @@ def _engine(settings: Settings) -> Iterator[Engine]:
         engine.dispose()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bihar", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--log-level", default=None, help="default: LOG_LEVEL or INFO")
-    sub = parser.add_subparsers(dest="command", required=True)
+def errors() -> ErrorMap:
+    """The forecasting errors a command maps to an exit code."""
+    from bihar.forecast.locations import UnknownLocationError
+    from bihar.forecast.openmeteo import OpenMeteoError
+    from bihar.forecast.registry import RegistryError
+    from bihar.forecast.sources import OutOfRangeError, SourceUnavailableError
+
+    return [
+        ((OutOfRangeError, UnknownLocationError, RegistryError, ValueError), EXIT_BAD_INPUT),
+        ((OpenMeteoError, SourceUnavailableError), EXIT_SOURCE_FAILED),
+    ]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the forecasting commands to `bihar`'s subcommands."""
     for add in COMMANDS:
         add(sub)
-    return parser
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -262,30 +265,3 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_refresh,
     _add_monitor,
 ]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; map known failures to a one-line message and an exit code."""
-    from bihar.forecast.locations import UnknownLocationError
-    from bihar.forecast.openmeteo import OpenMeteoError
-    from bihar.forecast.registry import RegistryError
-    from bihar.forecast.sources import OutOfRangeError, SourceUnavailableError
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    configure_logging(args.log_level)
-    try:
-        return int(args.handler(args))
-    except (UsageError, OutOfRangeError, UnknownLocationError, RegistryError, ValueError) as exc:
-        log.error("%s", exc)
-        return EXIT_BAD_INPUT
-    except (OpenMeteoError, SourceUnavailableError) as exc:
-        log.error("%s", exc)
-        return EXIT_SOURCE_FAILED
-    except Exception:
-        log.exception("%s failed", args.command)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

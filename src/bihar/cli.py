@@ -1,0 +1,77 @@
+"""`bihar`: the one command line of the project.
+
+The forecasting service's commands sit at the top level (`bihar acquire`, `bihar train`, …);
+each other project is a group (`bihar vision …`, `bihar sentiment …`). Every group module
+exposes `register(subparsers)`, which adds its commands with a `handler` and an `errors`
+function (the exceptions it maps to an exit code), and imports its heavy libraries only inside
+the handlers, so `bihar --help` and the API image stay light.
+
+Exit codes of every command: 0 done · 2 the input or the stored state does not allow it (the
+message says which) · 3 a data source failed (network, API refusal, malformed answer) · 1
+anything unexpected (logged with its traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bihar.logs import configure_logging
+
+log = logging.getLogger("bihar.cli")
+
+EXIT_BAD_INPUT = 2
+EXIT_SOURCE_FAILED = 3
+
+ErrorMap = list[tuple[tuple[type[BaseException], ...], int]]
+"""(exception types, exit code) pairs, the first match wins."""
+
+
+class UsageError(ValueError):
+    """Input a command cannot act on; the message says why and what to do."""
+
+
+def no_errors() -> ErrorMap:
+    return []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bihar.forecast import cli as forecast
+
+    parser = argparse.ArgumentParser(prog="bihar", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--log-level", default=None, help="default: LOG_LEVEL or INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+    forecast.register(sub)
+    return parser
+
+
+def _exit_code(exc: BaseException, errors: Callable[[], ErrorMap]) -> int | None:
+    if isinstance(exc, UsageError):
+        return EXIT_BAD_INPUT
+    for types, code in errors():
+        if isinstance(exc, types):
+            return code
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; known failures become one logged line and their exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    errors: Callable[[], ErrorMap] = getattr(args, "errors", no_errors)
+    try:
+        return int(args.handler(args))
+    except Exception as exc:
+        code = _exit_code(exc, errors)
+        if code is None:
+            log.exception("%s failed", args.command)
+            return 1
+        log.error("%s", exc)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
