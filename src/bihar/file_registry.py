@@ -84,8 +84,8 @@ def publish(
     try:
         metadata = dict(write(staging))
         files = {p.name: sha256_of(p) for p in sorted(staging.iterdir()) if p.name != METADATA_FILE}
-        for attempt in range(MAX_ATTEMPTS):
-            version = (versions(registry_dir, name) or [0])[-1] + 1 + attempt
+        for _ in range(MAX_ATTEMPTS):
+            version = (versions(registry_dir, name) or [0])[-1] + 1
             document = {**metadata, "name": name, "version": version, "files": files}
             _write_json(staging / METADATA_FILE, document)
             final = family / str(version)
