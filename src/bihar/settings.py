@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         description="How long the API reuses a serialized answer (BIHAR_API_CACHE_SECONDS); "
         "0 disables the cache.",
     )
+    torch_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto",
+        description="Where PyTorch trains and predicts (BIHAR_TORCH_DEVICE): auto = CUDA when "
+        "available, else the CPU.",
+    )
     seed: int = 42
 
     @field_validator("log_level")

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bihar.device import torch_device
 from bihar.vision.transforms import Normalizer
 
 log = logging.getLogger(__name__)
@@ -122,9 +123,13 @@ def extract_features(
         if len(features) == len(x):
             log.info("features from cache %s", cache)
             return features
-    backbone.eval()
+    device = torch_device()
+    backbone.to(device).eval()
     out = [
-        backbone.extract_features(normalizer(x[i : i + batch_size])).mean(dim=(2, 3)).numpy()
+        backbone.extract_features(normalizer(x[i : i + batch_size].to(device)))
+        .mean(dim=(2, 3))
+        .cpu()
+        .numpy()
         for i in range(0, len(x), batch_size)
     ]
     features = np.concatenate(out) if out else np.empty((0, FEATURE_DIM), np.float32)

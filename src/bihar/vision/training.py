@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from bihar.device import torch_device
 from bihar.tracking import log_metrics
 from bihar.vision.transforms import Normalizer, augment
 
@@ -106,10 +107,11 @@ def class_weights(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
     return counts.sum() / (n_classes * counts)
 
 
-def _prepare(x: torch.Tensor, normalizer: Normalizer | None) -> torch.Tensor:
-    """Normalised inputs; image batches (and trunk activations) in channels-last layout, in
-    which a CPU training step runs 1.5–1.6× faster than in the default layout (with the
-    allocator tuned by `bihar.cpu`; `make bench-vision-training`)."""
+def _prepare(x: torch.Tensor, normalizer: Normalizer | None, device: torch.device) -> torch.Tensor:
+    """Normalised inputs on `device`; image batches (and trunk activations) in channels-last
+    layout, in which a CPU training step runs 1.5–1.6× faster than in the default layout (with
+    the allocator tuned by `bihar.cpu`; `make bench-vision-training`)."""
+    x = x.to(device)
     x = normalizer(x) if normalizer is not None else x
     return x.contiguous(memory_format=torch.channels_last) if x.ndim == 4 else x
 
@@ -121,8 +123,12 @@ def predict_logits(
     normalizer: Normalizer | None = None,
     batch_size: int = 256,
 ) -> torch.Tensor:
-    model.eval()
-    out = [model(_prepare(x[i : i + batch_size], normalizer)) for i in range(0, len(x), batch_size)]
+    device = torch_device()
+    model.to(device).eval()
+    out = [
+        model(_prepare(x[i : i + batch_size], normalizer, device)).cpu()
+        for i in range(0, len(x), batch_size)
+    ]
     return torch.cat(out) if out else torch.empty(0)
 
 
@@ -226,7 +232,9 @@ def refit_classifier(
 
 
 def _class_weights(y_train: torch.Tensor, n_classes: int, cfg: TrainConfig) -> torch.Tensor | None:
-    return class_weights(y_train, n_classes) if cfg.class_weighted else None
+    if not cfg.class_weighted:
+        return None
+    return class_weights(y_train, n_classes).to(torch_device())
 
 
 def _epoch(
@@ -241,6 +249,8 @@ def _epoch(
     cells: CellTargets | None,
 ) -> tuple[float, float]:
     """One pass over the shuffled training set: (mean training loss, training accuracy)."""
+    device = torch_device()
+    model.to(device)
     if x_train.ndim == 4:  # convolution weights in the layout of the batches (`_prepare`)
         model.to(memory_format=torch.channels_last)
     model.train()
@@ -248,17 +258,17 @@ def _epoch(
     total_loss, correct = 0.0, 0
     for i in range(0, len(order), cfg.batch_size):
         idx = order[i : i + cfg.batch_size]
-        xb, yb = x_train[idx], y_train[idx]
+        xb, yb = x_train[idx], y_train[idx].to(device)
         if cfg.augment and x_train.ndim == 4:
-            xb = augment(xb, generator)
+            xb = augment(xb, generator)  # on the host, with the seeded host generator
         if cells is None:
-            logits = model(_prepare(xb, normalizer))
+            logits = model(_prepare(xb, normalizer, device))
             loss = functional.cross_entropy(logits, yb, weight=weights)
         else:
-            logits, cell_logits = model.forward_with_cells(_prepare(xb, normalizer))
+            logits, cell_logits = model.forward_with_cells(_prepare(xb, normalizer, device))
             loss = functional.cross_entropy(logits, yb, weight=weights)
             loss = loss + cells.weight * functional.binary_cross_entropy_with_logits(
-                cell_logits, cells.train[idx]
+                cell_logits, cells.train[idx].to(device)
             )
         optimizer.zero_grad()
         loss.backward()
@@ -299,7 +309,8 @@ def _train(
             model, x_train, y_train, cfg, normalizer, weights, optimizer, generator, cells
         )
         val_logits = predict_logits(model, x_val, normalizer)
-        val_loss = float(functional.cross_entropy(val_logits, y_val, weight=weights))
+        val_weights = weights.cpu() if weights is not None else None
+        val_loss = float(functional.cross_entropy(val_logits, y_val, weight=val_weights))
         val_acc = float((val_logits.argmax(1) == y_val).float().mean())
         history.train_loss.append(train_loss)
         history.train_acc.append(train_acc)

@@ -39,8 +39,8 @@ class Normalizer:
         return cls(IMAGENET_MEAN, IMAGENET_STD)
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        mean = torch.tensor(self.mean, dtype=images.dtype).view(1, 3, 1, 1)
-        std = torch.tensor(self.std, dtype=images.dtype).view(1, 3, 1, 1)
+        mean = torch.tensor(self.mean, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.std, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
         return (images - mean) / std
 
 
