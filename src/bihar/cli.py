@@ -39,11 +39,13 @@ def no_errors() -> ErrorMap:
 
 def build_parser() -> argparse.ArgumentParser:
     from bihar.forecast import cli as forecast
+    from bihar.vision import cli as vision
 
     parser = argparse.ArgumentParser(prog="bihar", description=__doc__.split("\n\n")[0])
     parser.add_argument("--log-level", default=None, help="default: LOG_LEVEL or INFO")
     sub = parser.add_subparsers(dest="command", required=True)
     forecast.register(sub)
+    vision.register(sub)
     return parser
 
 

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         description="The production model's configuration (BIHAR_FORECAST_CONFIG); "
         "default <root_dir>/model/config.json, written by the experiments notebook.",
     )
+    vision_config: Path | None = Field(
+        default=None,
+        description="The field-image model's configuration (BIHAR_VISION_CONFIG); "
+        "default <root_dir>/model/field_images.json, written by notebook 01.",
+    )
     api_cache_seconds: float = Field(
         default=10.0,
         ge=0,
@@ -115,6 +120,10 @@ class Settings(BaseSettings):
     @property
     def model_config_path(self) -> Path:
         return self.forecast_config or self.root_dir / "model" / "config.json"
+
+    @property
+    def vision_config_path(self) -> Path:
+        return self.vision_config or self.root_dir / "model" / "field_images.json"
 
     @property
     def registry_dir(self) -> Path:

@@ -28,6 +28,7 @@ import yaml
 from PIL import Image
 
 from bihar.vision.classes import AMBIGUOUS, CLASS_NAMES, CROP, CROP_AND_WEEDS, GROUND, WEEDS
+from bihar.vision.photos import resize_tiles
 
 log = logging.getLogger(__name__)
 
@@ -262,10 +263,7 @@ def tile_sample(
             label = label_tile(*frac, cfg)
             if label == AMBIGUOUS:
                 continue
-            patch = Image.fromarray(sample.image[window])
-            if cfg.out_size != cfg.tile:
-                patch = patch.resize((cfg.out_size, cfg.out_size), Image.Resampling.BILINEAR)
-            tiles.append(np.asarray(patch))
+            tiles.append(resize_tiles(sample.image[window][None], cfg.out_size)[0])
             labels.append(label)
             boxes.append((top, left))
             fractions.append(frac)

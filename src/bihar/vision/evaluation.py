@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from sklearn.metrics import (
@@ -67,3 +67,50 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, classes: Sequence[int]) -> E
         confusion=confusion_matrix(y_true, y_pred, labels=classes),
         class_names=names,
     )
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A metric with its 95 % bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(v, 4) for k, v in asdict(self).items()}
+
+
+def photo_bootstrap(
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    photos: np.ndarray,
+    classes: Sequence[int],
+    n_resamples: int = 1000,
+    seed: int = 42,
+) -> dict[str, Interval]:
+    """Accuracy and macro-F1 with 95 % intervals from resampling whole photos with replacement.
+
+    Tiles of one photo share light, soil and plants, so they are not independent draws: the
+    photo is the unit resampled (a cluster bootstrap), which gives honest, wider intervals
+    than resampling tiles.
+    """
+    classes = list(classes)
+    y_true, photos = np.asarray(y_true), np.asarray(photos)
+    y_pred = np.asarray(classes)[proba.argmax(1)]
+    ids = np.unique(photos)
+    rows = [np.flatnonzero(photos == p) for p in ids]
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(n_resamples):
+        idx = np.concatenate([rows[i] for i in rng.integers(0, len(ids), len(ids))])
+        _, _, f1, _ = precision_recall_fscore_support(
+            y_true[idx], y_pred[idx], labels=classes, zero_division=0
+        )
+        scores.append((float((y_true[idx] == y_pred[idx]).mean()), float(np.mean(f1))))
+    low, high = np.percentile(np.array(scores), [2.5, 97.5], axis=0)
+    point = evaluate(y_true, proba, classes)
+    return {
+        "accuracy": Interval(point.accuracy, float(low[0]), float(high[0])),
+        "macro_f1": Interval(point.macro_f1, float(low[1]), float(high[1])),
+    }

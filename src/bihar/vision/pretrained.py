@@ -62,6 +62,15 @@ def load_efficientnet_lite0() -> nn.Module:
     return model
 
 
+def efficientnet_lite0_architecture() -> nn.Module:
+    """EfficientNet-Lite0 with fresh weights: the architecture a saved model's weights load into."""
+    try:
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as exc:
+        raise PretrainedUnavailableError("install efficientnet-lite-pytorch") from exc
+    return EfficientNet.from_name("efficientnet-lite0")
+
+
 class PartlyFrozen(nn.Module):
     """A network some of whose layers are frozen: no gradients, and eval mode even while the
     rest trains, so they keep their ImageNet batch-norm statistics."""
