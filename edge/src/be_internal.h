@@ -53,7 +53,9 @@ typedef struct be_member {
 /* The kernels inference calls; one table per instruction set. */
 typedef struct be_kernel_table {
     be_kernels id;
-    /* C[m][n] = act(bias[n] + sum_k A[m][k] * B[k][n]); rows of A lda apart, of C ldc apart */
+    /* C[m][n] = act(bias[n] + sum_k A[m][k] * B[k][n]); rows of A lda apart, of C ldc apart;
+     * B packed in panels of 16 columns: B[k][n] is at b[(n / 16 * 16) * K + k * w + n % 16],
+     * w = min(16, N - n / 16 * 16) the width of its panel */
     void (*gemm)(int m, int n, int k, const float *a, int lda, const float *b,
                  const float *bias, float *c, int ldc, int act);
     /* depthwise convolution, HWC, weights kh x kw x C */
@@ -99,8 +101,9 @@ void be_dihedral_f32(const float *src, int size, int k, float *dst);
 void be_resize_pil_bilinear(const uint8_t *src, int in_size, uint8_t *dst, int out_size,
                             void *scratch);
 size_t be_pil_scratch_bytes(int in_size, int out_size);
-void be_resize_aa_bilinear(const uint8_t *src, int in_size, float *tmp, float *dst,
-                           int out_size);
+size_t be_aa_scratch_bytes(int in_size, int out_size);
+void be_resize_aa_bilinear(const uint8_t *src, int in_size, float *dst, int out_size,
+                           void *scratch);
 void be_normalize(float *x, int pixels, const float mean[3], const float std[3]);
 
 #endif

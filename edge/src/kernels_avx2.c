@@ -3,10 +3,11 @@
  * when the CPU has both extensions.
  *
  * The matrix product keeps a 6 x 16 block of C in twelve registers while it walks K: each step
- * loads one 16-float row of B and broadcasts six values of A (12 FMAs for 8 loads). When B is
- * small it stays in cache while row blocks stream through; when it is large (the late 1x1
- * convolutions), the loop runs over 16-column panels of B first, so each panel is read from
- * memory once. Column remainders use 8-wide blocks, then scalar code.
+ * loads one 16-float row of a B panel (64 contiguous bytes: the weights are stored in panels
+ * of 16 columns) and broadcasts six values of A (12 FMAs for 8 loads). When B is small it stays
+ * in cache while row blocks stream through; when it is large (the late 1x1 convolutions), the
+ * loop runs over the panels first, so each is read from memory once. A last panel narrower
+ * than 16 uses an 8-wide block, then scalar code.
  */
 #include <immintrin.h>
 
@@ -23,6 +24,77 @@ static inline float act1(float v, int act) {
     if (act == BE_ACT_RELU) return v < 0.0f ? 0.0f : v;
     if (act == BE_ACT_RELU6) return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
     return v;
+}
+
+/* the 6 x 16 block, written out: twelve accumulators stay in registers across K */
+static void block6x16(int k, const float *a, int lda, const float *b, int ldb,
+                      const float *bias, float *c, int ldc, int act) {
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * (size_t)lda, *a3 = a + 3 * (size_t)lda;
+    const float *a4 = a + 4 * (size_t)lda, *a5 = a + 5 * (size_t)lda;
+    __m256 c00 = _mm256_loadu_ps(bias), c01 = _mm256_loadu_ps(bias + 8);
+    __m256 c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+    __m256 c40 = c00, c41 = c01, c50 = c00, c51 = c01;
+    for (int p = 0; p < k; p++, b += ldb) {
+        __m256 w0 = _mm256_loadu_ps(b), w1 = _mm256_loadu_ps(b + 8), x;
+        x = _mm256_broadcast_ss(a0 + p);
+        c00 = _mm256_fmadd_ps(x, w0, c00);
+        c01 = _mm256_fmadd_ps(x, w1, c01);
+        x = _mm256_broadcast_ss(a1 + p);
+        c10 = _mm256_fmadd_ps(x, w0, c10);
+        c11 = _mm256_fmadd_ps(x, w1, c11);
+        x = _mm256_broadcast_ss(a2 + p);
+        c20 = _mm256_fmadd_ps(x, w0, c20);
+        c21 = _mm256_fmadd_ps(x, w1, c21);
+        x = _mm256_broadcast_ss(a3 + p);
+        c30 = _mm256_fmadd_ps(x, w0, c30);
+        c31 = _mm256_fmadd_ps(x, w1, c31);
+        x = _mm256_broadcast_ss(a4 + p);
+        c40 = _mm256_fmadd_ps(x, w0, c40);
+        c41 = _mm256_fmadd_ps(x, w1, c41);
+        x = _mm256_broadcast_ss(a5 + p);
+        c50 = _mm256_fmadd_ps(x, w0, c50);
+        c51 = _mm256_fmadd_ps(x, w1, c51);
+    }
+    _mm256_storeu_ps(c, act8(c00, act));
+    _mm256_storeu_ps(c + 8, act8(c01, act));
+    c += ldc;
+    _mm256_storeu_ps(c, act8(c10, act));
+    _mm256_storeu_ps(c + 8, act8(c11, act));
+    c += ldc;
+    _mm256_storeu_ps(c, act8(c20, act));
+    _mm256_storeu_ps(c + 8, act8(c21, act));
+    c += ldc;
+    _mm256_storeu_ps(c, act8(c30, act));
+    _mm256_storeu_ps(c + 8, act8(c31, act));
+    c += ldc;
+    _mm256_storeu_ps(c, act8(c40, act));
+    _mm256_storeu_ps(c + 8, act8(c41, act));
+    c += ldc;
+    _mm256_storeu_ps(c, act8(c50, act));
+    _mm256_storeu_ps(c + 8, act8(c51, act));
+}
+
+/* the 6 x 8 block (column remainders of 8) */
+static void block6x8(int k, const float *a, int lda, const float *b, int ldb, const float *bias,
+                     float *c, int ldc, int act) {
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * (size_t)lda, *a3 = a + 3 * (size_t)lda;
+    const float *a4 = a + 4 * (size_t)lda, *a5 = a + 5 * (size_t)lda;
+    __m256 c0 = _mm256_loadu_ps(bias), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    for (int p = 0; p < k; p++, b += ldb) {
+        __m256 w = _mm256_loadu_ps(b);
+        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + p), w, c0);
+        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + p), w, c1);
+        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + p), w, c2);
+        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + p), w, c3);
+        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + p), w, c4);
+        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + p), w, c5);
+    }
+    _mm256_storeu_ps(c, act8(c0, act));
+    _mm256_storeu_ps(c + ldc, act8(c1, act));
+    _mm256_storeu_ps(c + 2 * (size_t)ldc, act8(c2, act));
+    _mm256_storeu_ps(c + 3 * (size_t)ldc, act8(c3, act));
+    _mm256_storeu_ps(c + 4 * (size_t)ldc, act8(c4, act));
+    _mm256_storeu_ps(c + 5 * (size_t)ldc, act8(c5, act));
 }
 
 /* rows x 16 block of C (rows <= 6, a compile-time constant at each call) */
@@ -77,77 +149,133 @@ static inline __attribute__((always_inline)) void block8(int rows, int k, const 
     default: fn(1, __VA_ARGS__); break;         \
     }
 
-static void columns(int i0, int rows, int j, int width, int k, const float *a, int lda,
-                    const float *b, int n, const float *bias, float *c, int ldc, int act) {
+/* rows i0 .. i0 + rows - 1 of one panel: columns j0 .. j0 + width - 1, stored K x width */
+static void panel_rows(int i0, int rows, int j0, int width, int k, const float *a, int lda,
+                       const float *panel, const float *bias, float *c, int ldc, int act) {
     const float *ai = a + (size_t)i0 * lda;
-    float *ci = c + (size_t)i0 * ldc + j;
+    float *ci = c + (size_t)i0 * ldc + j0;
+    const float *bj = bias + j0;
     if (width == 16) {
-        DISPATCH(block16, rows, k, ai, lda, b + j, n, bias + j, ci, ldc, act);
-    } else {
-        DISPATCH(block8, rows, k, ai, lda, b + j, n, bias + j, ci, ldc, act);
+        if (rows == 6) {
+            block6x16(k, ai, lda, panel, 16, bj, ci, ldc, act);
+        } else {
+            DISPATCH(block16, rows, k, ai, lda, panel, 16, bj, ci, ldc, act);
+        }
+        return;
+    }
+    int w8 = width / 8 * 8;
+    if (w8) { /* a panel of 8 (the last one, when n % 16 == 8) */
+        if (rows == 6) {
+            block6x8(k, ai, lda, panel, width, bj, ci, ldc, act);
+        } else {
+            DISPATCH(block8, rows, k, ai, lda, panel, width, bj, ci, ldc, act);
+        }
+    }
+    for (int r = 0; r < rows; r++) { /* the last width % 8 columns */
+        for (int j = w8; j < width; j++) {
+            float s = bj[j];
+            for (int p = 0; p < k; p++) s += ai[(size_t)r * lda + p] * panel[(size_t)p * width + j];
+            ci[(size_t)r * ldc + j] = act1(s, act);
+        }
     }
 }
 
 static void gemm_avx2(int m, int n, int k, const float *a, int lda, const float *b,
                       const float *bias, float *c, int ldc, int act) {
-    int n16 = n / 16 * 16, n8 = n / 8 * 8;
+    /* B is packed in panels of 16 columns (FORMAT.md): panel j0 starts at b + j0 * k */
     int panels_first = (size_t)k * n * sizeof(float) > (256u << 10);
-    if (panels_first) {
-        for (int j = 0; j < n8; j += (j + 16 <= n16) ? 16 : 8) {
-            int width = j + 16 <= n16 ? 16 : 8;
+    if (panels_first) { /* B is large: each panel streams through once */
+        for (int j0 = 0; j0 < n; j0 += 16) {
+            int width = n - j0 < 16 ? n - j0 : 16;
             for (int i = 0; i < m; i += 6)
-                columns(i, m - i < 6 ? m - i : 6, j, width, k, a, lda, b, n, bias, c, ldc, act);
+                panel_rows(i, m - i < 6 ? m - i : 6, j0, width, k, a, lda, b + (size_t)j0 * k,
+                           bias, c, ldc, act);
         }
-    } else {
+    } else { /* B stays in cache: each block of rows meets every panel */
         for (int i = 0; i < m; i += 6) {
             int rows = m - i < 6 ? m - i : 6;
-            for (int j = 0; j < n8; j += (j + 16 <= n16) ? 16 : 8)
-                columns(i, rows, j, j + 16 <= n16 ? 16 : 8, k, a, lda, b, n, bias, c, ldc, act);
+            for (int j0 = 0; j0 < n; j0 += 16)
+                panel_rows(i, rows, j0, n - j0 < 16 ? n - j0 : 16, k, a, lda,
+                           b + (size_t)j0 * k, bias, c, ldc, act);
         }
     }
-    if (n8 < n) { /* the last n % 8 columns */
-        for (int i = 0; i < m; i++) {
-            const float *ai = a + (size_t)i * lda;
-            for (int j = n8; j < n; j++) {
-                float s = bias[j];
-                for (int p = 0; p < k; p++) s += ai[p] * b[(size_t)p * n + j];
-                c[(size_t)i * ldc + j] = act1(s, act);
+}
+
+/* one output pixel, every channel (borders: the taps are clipped to the input) */
+static void depthwise_pixel(const float *in, int ih, int iw, int c, const float *w,
+                            const float *bias, int kh, int kw, int iy0, int ix0, float *o,
+                            int act) {
+    int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = ih - iy0 < kh ? ih - iy0 : kh;
+    int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = iw - ix0 < kw ? iw - ix0 : kw;
+    int c8 = c / 8 * 8;
+    for (int ch = 0; ch < c8; ch += 8) {
+        __m256 acc = _mm256_loadu_ps(bias + ch);
+        for (int ky = ky0; ky < ky1; ky++) {
+            const float *row = in + (size_t)(iy0 + ky) * iw * c + ch;
+            const float *wr = w + (size_t)ky * kw * c + ch;
+            for (int kx = kx0; kx < kx1; kx++)
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(row + (size_t)(ix0 + kx) * c),
+                                      _mm256_loadu_ps(wr + (size_t)kx * c), acc);
+        }
+        _mm256_storeu_ps(o + ch, act8(acc, act));
+    }
+    for (int ch = c8; ch < c; ch++) {
+        float s = bias[ch];
+        for (int ky = ky0; ky < ky1; ky++)
+            for (int kx = kx0; kx < kx1; kx++)
+                s += in[((size_t)(iy0 + ky) * iw + ix0 + kx) * c + ch] *
+                     w[((size_t)ky * kw + kx) * c + ch];
+        o[ch] = act1(s, act);
+    }
+}
+
+/* four neighbouring output pixels of a row, away from the left and right borders: each
+ * weight vector is loaded once for four FMAs */
+static void depthwise_four(const float *in, int ih, int iw, int c, const float *w,
+                           const float *bias, int kh, int kw, int sw, int iy0, int ix0, float *o,
+                           int act) {
+    int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = ih - iy0 < kh ? ih - iy0 : kh;
+    size_t step = (size_t)sw * c;
+    for (int ch = 0; ch < c; ch += 8) {
+        __m256 a0 = _mm256_loadu_ps(bias + ch), a1 = a0, a2 = a0, a3 = a0;
+        for (int ky = ky0; ky < ky1; ky++) {
+            const float *p = in + ((size_t)(iy0 + ky) * iw + ix0) * c + ch;
+            const float *wr = w + (size_t)ky * kw * c + ch;
+            for (int kx = 0; kx < kw; kx++, p += c) {
+                __m256 wv = _mm256_loadu_ps(wr + (size_t)kx * c);
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p), wv, a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + step), wv, a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 2 * step), wv, a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 3 * step), wv, a3);
             }
         }
+        _mm256_storeu_ps(o + ch, act8(a0, act));
+        _mm256_storeu_ps(o + c + ch, act8(a1, act));
+        _mm256_storeu_ps(o + 2 * (size_t)c + ch, act8(a2, act));
+        _mm256_storeu_ps(o + 3 * (size_t)c + ch, act8(a3, act));
     }
 }
 
 static void depthwise_avx2(const float *in, int ih, int iw, int c, const float *w,
                            const float *bias, int kh, int kw, int sh, int sw, int pt, int pl,
                            float *out, int oh, int ow, int act) {
-    int c8 = c / 8 * 8;
+    /* outputs whose taps all fall inside the row: x in [x_lo, x_hi) */
+    int x_lo = (pl + sw - 1) / sw, x_hi = (iw - kw + pl) / sw + 1;
+    if (x_hi > ow) x_hi = ow;
+    if (x_lo > x_hi) x_lo = x_hi;
+    int vector_rows = c % 8 == 0;
     for (int y = 0; y < oh; y++) {
         int iy0 = y * sh - pt;
-        int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = ih - iy0 < kh ? ih - iy0 : kh;
-        for (int x = 0; x < ow; x++) {
-            int ix0 = x * sw - pl;
-            int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = iw - ix0 < kw ? iw - ix0 : kw;
-            float *o = out + ((size_t)y * ow + x) * c;
-            for (int ch = 0; ch < c8; ch += 8) {
-                __m256 acc = _mm256_loadu_ps(bias + ch);
-                for (int ky = ky0; ky < ky1; ky++) {
-                    const float *row = in + (size_t)(iy0 + ky) * iw * c + ch;
-                    const float *wr = w + (size_t)ky * kw * c + ch;
-                    for (int kx = kx0; kx < kx1; kx++)
-                        acc = _mm256_fmadd_ps(_mm256_loadu_ps(row + (size_t)(ix0 + kx) * c),
-                                              _mm256_loadu_ps(wr + (size_t)kx * c), acc);
-                }
-                _mm256_storeu_ps(o + ch, act8(acc, act));
-            }
-            for (int ch = c8; ch < c; ch++) {
-                float s = bias[ch];
-                for (int ky = ky0; ky < ky1; ky++)
-                    for (int kx = kx0; kx < kx1; kx++)
-                        s += in[((size_t)(iy0 + ky) * iw + ix0 + kx) * c + ch] *
-                             w[((size_t)ky * kw + kx) * c + ch];
-                o[ch] = act1(s, act);
-            }
-        }
+        float *orow = out + (size_t)y * ow * c;
+        int x = 0;
+        for (; x < x_lo; x++)
+            depthwise_pixel(in, ih, iw, c, w, bias, kh, kw, iy0, x * sw - pl, orow + (size_t)x * c, act);
+        if (vector_rows)
+            for (; x + 4 <= x_hi; x += 4)
+                depthwise_four(in, ih, iw, c, w, bias, kh, kw, sw, iy0, x * sw - pl,
+                               orow + (size_t)x * c, act);
+        for (; x < ow; x++)
+            depthwise_pixel(in, ih, iw, c, w, bias, kh, kw, iy0, x * sw - pl, orow + (size_t)x * c, act);
     }
 }
 

@@ -1,6 +1,7 @@
 /*
  * The portable kernels, always built: a matrix product with bias and activation (every dense
- * convolution and dense layer goes through it) and a depthwise convolution, both on HWC data.
+ * convolution and dense layer goes through it; its B is stored in panels of 16 columns) and a
+ * depthwise convolution, both on HWC data.
  */
 #include "be_internal.h"
 
@@ -12,16 +13,22 @@ static float activate(float v, int act) {
 
 static void gemm_scalar(int m, int n, int k, const float *a, int lda, const float *b,
                         const float *bias, float *c, int ldc, int act) {
+    /* B is packed in panels of 16 columns (FORMAT.md): panel j0 is K x width at b + j0 * k */
     for (int i = 0; i < m; i++) {
         float *row = c + (size_t)i * ldc;
         const float *ai = a + (size_t)i * lda;
-        for (int j = 0; j < n; j++) row[j] = bias[j];
-        for (int p = 0; p < k; p++) {
-            float v = ai[p];
-            const float *bp = b + (size_t)p * n;
-            for (int j = 0; j < n; j++) row[j] += v * bp[j];
+        for (int j0 = 0; j0 < n; j0 += 16) {
+            int width = n - j0 < 16 ? n - j0 : 16;
+            const float *panel = b + (size_t)j0 * k;
+            float acc[16];
+            for (int j = 0; j < width; j++) acc[j] = bias[j0 + j];
+            for (int p = 0; p < k; p++) {
+                float v = ai[p];
+                const float *bp = panel + (size_t)p * width;
+                for (int j = 0; j < width; j++) acc[j] += v * bp[j];
+            }
+            for (int j = 0; j < width; j++) row[j0 + j] = activate(acc[j], act);
         }
-        for (int j = 0; j < n; j++) row[j] = activate(row[j], act);
     }
 }
 

@@ -285,7 +285,7 @@ static size_t scratch_need(const be_model *m, const be_member *mb) {
     size_t tile = m->tile, stored = mb->stored_px ? mb->stored_px : tile, in = mb->input_px;
     size_t pre = align_up(tile * tile * 3);                        /* the view of the tile */
     if (mb->stored_px) pre += align_up(stored * stored * 3) + align_up(be_pil_scratch_bytes((int)tile, (int)stored));
-    pre += align_up(stored * in * 3 * sizeof(float));             /* width pass of the resize */
+    pre += align_up(be_aa_scratch_bytes((int)stored, (int)in));   /* the resize to the input */
     pre += align_up(in * in * 3 * sizeof(float));                 /* an input view (stage 1) */
     size_t im2col = 0;
     for (uint32_t i = mb->first; i < mb->first + mb->count; i++) {

@@ -175,71 +175,160 @@ void be_resize_pil_bilinear(const uint8_t *src, int in_size, uint8_t *dst, int o
 
 /* ---- PyTorch's antialiased bilinear interpolation ------------------------------------ */
 
-#define AA_MAX_TAPS 64
+/* u / 255 in float32 for every byte, as PyTorch divides the uint8 tensor (correctly rounded) */
+static const float UNIT[256] = {
+    0x0.0p+0f, 0x1.0101020000000p-8f, 0x1.0101020000000p-7f, 0x1.8181820000000p-7f,
+    0x1.0101020000000p-6f, 0x1.4141420000000p-6f, 0x1.8181820000000p-6f, 0x1.c1c1c20000000p-6f,
+    0x1.0101020000000p-5f, 0x1.2121220000000p-5f, 0x1.4141420000000p-5f, 0x1.6161620000000p-5f,
+    0x1.8181820000000p-5f, 0x1.a1a1a20000000p-5f, 0x1.c1c1c20000000p-5f, 0x1.e1e1e20000000p-5f,
+    0x1.0101020000000p-4f, 0x1.1111120000000p-4f, 0x1.2121220000000p-4f, 0x1.3131320000000p-4f,
+    0x1.4141420000000p-4f, 0x1.5151520000000p-4f, 0x1.6161620000000p-4f, 0x1.7171720000000p-4f,
+    0x1.8181820000000p-4f, 0x1.9191920000000p-4f, 0x1.a1a1a20000000p-4f, 0x1.b1b1b20000000p-4f,
+    0x1.c1c1c20000000p-4f, 0x1.d1d1d20000000p-4f, 0x1.e1e1e20000000p-4f, 0x1.f1f1f20000000p-4f,
+    0x1.0101020000000p-3f, 0x1.09090a0000000p-3f, 0x1.1111120000000p-3f, 0x1.19191a0000000p-3f,
+    0x1.2121220000000p-3f, 0x1.29292a0000000p-3f, 0x1.3131320000000p-3f, 0x1.39393a0000000p-3f,
+    0x1.4141420000000p-3f, 0x1.49494a0000000p-3f, 0x1.5151520000000p-3f, 0x1.59595a0000000p-3f,
+    0x1.6161620000000p-3f, 0x1.69696a0000000p-3f, 0x1.7171720000000p-3f, 0x1.79797a0000000p-3f,
+    0x1.8181820000000p-3f, 0x1.89898a0000000p-3f, 0x1.9191920000000p-3f, 0x1.99999a0000000p-3f,
+    0x1.a1a1a20000000p-3f, 0x1.a9a9aa0000000p-3f, 0x1.b1b1b20000000p-3f, 0x1.b9b9ba0000000p-3f,
+    0x1.c1c1c20000000p-3f, 0x1.c9c9ca0000000p-3f, 0x1.d1d1d20000000p-3f, 0x1.d9d9da0000000p-3f,
+    0x1.e1e1e20000000p-3f, 0x1.e9e9ea0000000p-3f, 0x1.f1f1f20000000p-3f, 0x1.f9f9fa0000000p-3f,
+    0x1.0101020000000p-2f, 0x1.0505060000000p-2f, 0x1.09090a0000000p-2f, 0x1.0d0d0e0000000p-2f,
+    0x1.1111120000000p-2f, 0x1.1515160000000p-2f, 0x1.19191a0000000p-2f, 0x1.1d1d1e0000000p-2f,
+    0x1.2121220000000p-2f, 0x1.2525260000000p-2f, 0x1.29292a0000000p-2f, 0x1.2d2d2e0000000p-2f,
+    0x1.3131320000000p-2f, 0x1.3535360000000p-2f, 0x1.39393a0000000p-2f, 0x1.3d3d3e0000000p-2f,
+    0x1.4141420000000p-2f, 0x1.4545460000000p-2f, 0x1.49494a0000000p-2f, 0x1.4d4d4e0000000p-2f,
+    0x1.5151520000000p-2f, 0x1.5555560000000p-2f, 0x1.59595a0000000p-2f, 0x1.5d5d5e0000000p-2f,
+    0x1.6161620000000p-2f, 0x1.6565660000000p-2f, 0x1.69696a0000000p-2f, 0x1.6d6d6e0000000p-2f,
+    0x1.7171720000000p-2f, 0x1.7575760000000p-2f, 0x1.79797a0000000p-2f, 0x1.7d7d7e0000000p-2f,
+    0x1.8181820000000p-2f, 0x1.8585860000000p-2f, 0x1.89898a0000000p-2f, 0x1.8d8d8e0000000p-2f,
+    0x1.9191920000000p-2f, 0x1.9595960000000p-2f, 0x1.99999a0000000p-2f, 0x1.9d9d9e0000000p-2f,
+    0x1.a1a1a20000000p-2f, 0x1.a5a5a60000000p-2f, 0x1.a9a9aa0000000p-2f, 0x1.adadae0000000p-2f,
+    0x1.b1b1b20000000p-2f, 0x1.b5b5b60000000p-2f, 0x1.b9b9ba0000000p-2f, 0x1.bdbdbe0000000p-2f,
+    0x1.c1c1c20000000p-2f, 0x1.c5c5c60000000p-2f, 0x1.c9c9ca0000000p-2f, 0x1.cdcdce0000000p-2f,
+    0x1.d1d1d20000000p-2f, 0x1.d5d5d60000000p-2f, 0x1.d9d9da0000000p-2f, 0x1.ddddde0000000p-2f,
+    0x1.e1e1e20000000p-2f, 0x1.e5e5e60000000p-2f, 0x1.e9e9ea0000000p-2f, 0x1.ededee0000000p-2f,
+    0x1.f1f1f20000000p-2f, 0x1.f5f5f60000000p-2f, 0x1.f9f9fa0000000p-2f, 0x1.fdfdfe0000000p-2f,
+    0x1.0101020000000p-1f, 0x1.0303040000000p-1f, 0x1.0505060000000p-1f, 0x1.0707080000000p-1f,
+    0x1.09090a0000000p-1f, 0x1.0b0b0c0000000p-1f, 0x1.0d0d0e0000000p-1f, 0x1.0f0f100000000p-1f,
+    0x1.1111120000000p-1f, 0x1.1313140000000p-1f, 0x1.1515160000000p-1f, 0x1.1717180000000p-1f,
+    0x1.19191a0000000p-1f, 0x1.1b1b1c0000000p-1f, 0x1.1d1d1e0000000p-1f, 0x1.1f1f200000000p-1f,
+    0x1.2121220000000p-1f, 0x1.2323240000000p-1f, 0x1.2525260000000p-1f, 0x1.2727280000000p-1f,
+    0x1.29292a0000000p-1f, 0x1.2b2b2c0000000p-1f, 0x1.2d2d2e0000000p-1f, 0x1.2f2f300000000p-1f,
+    0x1.3131320000000p-1f, 0x1.3333340000000p-1f, 0x1.3535360000000p-1f, 0x1.3737380000000p-1f,
+    0x1.39393a0000000p-1f, 0x1.3b3b3c0000000p-1f, 0x1.3d3d3e0000000p-1f, 0x1.3f3f400000000p-1f,
+    0x1.4141420000000p-1f, 0x1.4343440000000p-1f, 0x1.4545460000000p-1f, 0x1.4747480000000p-1f,
+    0x1.49494a0000000p-1f, 0x1.4b4b4c0000000p-1f, 0x1.4d4d4e0000000p-1f, 0x1.4f4f500000000p-1f,
+    0x1.5151520000000p-1f, 0x1.5353540000000p-1f, 0x1.5555560000000p-1f, 0x1.5757580000000p-1f,
+    0x1.59595a0000000p-1f, 0x1.5b5b5c0000000p-1f, 0x1.5d5d5e0000000p-1f, 0x1.5f5f600000000p-1f,
+    0x1.6161620000000p-1f, 0x1.6363640000000p-1f, 0x1.6565660000000p-1f, 0x1.6767680000000p-1f,
+    0x1.69696a0000000p-1f, 0x1.6b6b6c0000000p-1f, 0x1.6d6d6e0000000p-1f, 0x1.6f6f700000000p-1f,
+    0x1.7171720000000p-1f, 0x1.7373740000000p-1f, 0x1.7575760000000p-1f, 0x1.7777780000000p-1f,
+    0x1.79797a0000000p-1f, 0x1.7b7b7c0000000p-1f, 0x1.7d7d7e0000000p-1f, 0x1.7f7f800000000p-1f,
+    0x1.8181820000000p-1f, 0x1.8383840000000p-1f, 0x1.8585860000000p-1f, 0x1.8787880000000p-1f,
+    0x1.89898a0000000p-1f, 0x1.8b8b8c0000000p-1f, 0x1.8d8d8e0000000p-1f, 0x1.8f8f900000000p-1f,
+    0x1.9191920000000p-1f, 0x1.9393940000000p-1f, 0x1.9595960000000p-1f, 0x1.9797980000000p-1f,
+    0x1.99999a0000000p-1f, 0x1.9b9b9c0000000p-1f, 0x1.9d9d9e0000000p-1f, 0x1.9f9fa00000000p-1f,
+    0x1.a1a1a20000000p-1f, 0x1.a3a3a40000000p-1f, 0x1.a5a5a60000000p-1f, 0x1.a7a7a80000000p-1f,
+    0x1.a9a9aa0000000p-1f, 0x1.ababac0000000p-1f, 0x1.adadae0000000p-1f, 0x1.afafb00000000p-1f,
+    0x1.b1b1b20000000p-1f, 0x1.b3b3b40000000p-1f, 0x1.b5b5b60000000p-1f, 0x1.b7b7b80000000p-1f,
+    0x1.b9b9ba0000000p-1f, 0x1.bbbbbc0000000p-1f, 0x1.bdbdbe0000000p-1f, 0x1.bfbfc00000000p-1f,
+    0x1.c1c1c20000000p-1f, 0x1.c3c3c40000000p-1f, 0x1.c5c5c60000000p-1f, 0x1.c7c7c80000000p-1f,
+    0x1.c9c9ca0000000p-1f, 0x1.cbcbcc0000000p-1f, 0x1.cdcdce0000000p-1f, 0x1.cfcfd00000000p-1f,
+    0x1.d1d1d20000000p-1f, 0x1.d3d3d40000000p-1f, 0x1.d5d5d60000000p-1f, 0x1.d7d7d80000000p-1f,
+    0x1.d9d9da0000000p-1f, 0x1.dbdbdc0000000p-1f, 0x1.ddddde0000000p-1f, 0x1.dfdfe00000000p-1f,
+    0x1.e1e1e20000000p-1f, 0x1.e3e3e40000000p-1f, 0x1.e5e5e60000000p-1f, 0x1.e7e7e80000000p-1f,
+    0x1.e9e9ea0000000p-1f, 0x1.ebebec0000000p-1f, 0x1.ededee0000000p-1f, 0x1.efeff00000000p-1f,
+    0x1.f1f1f20000000p-1f, 0x1.f3f3f40000000p-1f, 0x1.f5f5f60000000p-1f, 0x1.f7f7f80000000p-1f,
+    0x1.f9f9fa0000000p-1f, 0x1.fbfbfc0000000p-1f, 0x1.fdfdfe0000000p-1f, 0x1.0000000000000p+0f,
+};
 
 static float aa_filter(float x) {
     x = fabsf(x);
     return x < 1.0f ? 1.0f - x : 0.0f;
 }
 
-/* weights of output index i: taps [xmin, xmin + xsize) */
-static int aa_weights(int i, int in_size, float scale, float support, float *w, int *xmin_out) {
-    float center = (float)((double)scale * ((double)i + 0.5));
-    float invscale = scale >= 1.0f ? 1.0f / scale : 1.0f;
-    long xmin = (long)((double)(center - support) + 0.5);
-    if (xmin < 0) xmin = 0;
-    long xmax = (long)((double)(center + support) + 0.5);
-    if (xmax > in_size) xmax = in_size;
-    int xsize = (int)(xmax - xmin);
-    if (xsize > AA_MAX_TAPS) xsize = AA_MAX_TAPS;
-    float total = 0.0f;
-    for (int j = 0; j < xsize; j++) {
-        float d = (float)(j + xmin) - center;
-        float v = aa_filter((float)(((double)d + 0.5) * (double)invscale));
-        w[j] = v;
-        total += v;
-    }
-    if (total != 0.0f) {
-        for (int j = 0; j < xsize; j++) w[j] /= total;
-    }
-    *xmin_out = (int)xmin;
-    return xsize;
-}
-
-void be_resize_aa_bilinear(const uint8_t *src, int in_size, float *tmp, float *dst,
-                           int out_size) {
+static int aa_taps(int in_size, int out_size) {
     float scale = (float)in_size / (float)out_size;
     float support = scale >= 1.0f ? scale : 1.0f;
-    float w[AA_MAX_TAPS];
-    int xmin;
+    return (int)ceilf(support) * 2 + 1;
+}
+
+size_t be_aa_scratch_bytes(int in_size, int out_size) {
+    /* the width pass (in_size rows of out_size pixels), then weights and first taps */
+    return (size_t)in_size * out_size * 3 * sizeof(float) +
+           (size_t)out_size * aa_taps(in_size, out_size) * sizeof(float) +
+           2 * (size_t)out_size * sizeof(int);
+}
+
+/* weights of every output index (PyTorch's _compute_indices_min_size_weights_aa, float) */
+static void aa_weights(int in_size, int out_size, int taps, float *weights, int *first,
+                       int *count) {
+    float scale = (float)in_size / (float)out_size;
+    float support = scale >= 1.0f ? scale : 1.0f;
+    float invscale = scale >= 1.0f ? 1.0f / scale : 1.0f;
+    for (int i = 0; i < out_size; i++) {
+        float *w = weights + (size_t)i * taps;
+        float center = (float)((double)scale * ((double)i + 0.5));
+        long xmin = (long)((double)(center - support) + 0.5);
+        if (xmin < 0) xmin = 0;
+        long xmax = (long)((double)(center + support) + 0.5);
+        if (xmax > in_size) xmax = in_size;
+        int n = (int)(xmax - xmin);
+        if (n > taps) n = taps;
+        float total = 0.0f;
+        for (int j = 0; j < n; j++) {
+            float d = (float)(j + xmin) - center;
+            w[j] = aa_filter((float)(((double)d + 0.5) * (double)invscale));
+            total += w[j];
+        }
+        if (total != 0.0f)
+            for (int j = 0; j < n; j++) w[j] /= total;
+        first[i] = (int)xmin;
+        count[i] = n;
+    }
+}
+
+void be_resize_aa_bilinear(const uint8_t *src, int in_size, float *dst, int out_size,
+                           void *scratch) {
+    const float *unit = UNIT;
     if (out_size == in_size) {
-        for (size_t i = 0; i < (size_t)in_size * in_size * 3; i++) dst[i] = src[i] / 255.0f;
+        for (size_t i = 0; i < (size_t)in_size * in_size * 3; i++) dst[i] = unit[src[i]];
         return;
     }
+    int taps = aa_taps(in_size, out_size);
+    float *tmp = scratch;
+    float *weights = tmp + (size_t)in_size * out_size * 3;
+    int *first = (int *)(weights + (size_t)out_size * taps), *count = first + out_size;
+    aa_weights(in_size, out_size, taps, weights, first, count);
     /* width: in_size rows of out_size pixels */
-    for (int xx = 0; xx < out_size; xx++) {
-        int n = aa_weights(xx, in_size, scale, support, w, &xmin);
-        for (int y = 0; y < in_size; y++) {
-            const uint8_t *p = src + ((size_t)y * in_size + xmin) * 3;
-            float *o = tmp + ((size_t)y * out_size + xx) * 3;
-            for (int ch = 0; ch < 3; ch++) {
-                float acc = (p[ch] / 255.0f) * w[0];
-                for (int j = 1; j < n; j++) acc += (p[j * 3 + ch] / 255.0f) * w[j];
-                o[ch] = acc;
+    for (int y = 0; y < in_size; y++) {
+        const uint8_t *row = src + (size_t)y * in_size * 3;
+        float *o = tmp + (size_t)y * out_size * 3;
+        for (int xx = 0; xx < out_size; xx++, o += 3) {
+            const float *w = weights + (size_t)xx * taps;
+            const uint8_t *p = row + (size_t)first[xx] * 3;
+            float a0 = unit[p[0]] * w[0], a1 = unit[p[1]] * w[0], a2 = unit[p[2]] * w[0];
+            for (int j = 1; j < count[xx]; j++) {
+                a0 += unit[p[j * 3 + 0]] * w[j];
+                a1 += unit[p[j * 3 + 1]] * w[j];
+                a2 += unit[p[j * 3 + 2]] * w[j];
             }
+            o[0] = a0;
+            o[1] = a1;
+            o[2] = a2;
         }
     }
-    /* height */
+    /* height, then clamped to [0, 1] */
+    size_t row_len = (size_t)out_size * 3;
     for (int yy = 0; yy < out_size; yy++) {
-        int n = aa_weights(yy, in_size, scale, support, w, &xmin);
-        for (int x = 0; x < out_size; x++) {
-            float *o = dst + ((size_t)yy * out_size + x) * 3;
-            for (int ch = 0; ch < 3; ch++) {
-                const float *p = tmp + ((size_t)xmin * out_size + x) * 3 + ch;
-                float acc = p[0] * w[0];
-                for (int j = 1; j < n; j++) acc += p[(size_t)j * out_size * 3] * w[j];
-                o[ch] = acc < 0.0f ? 0.0f : acc > 1.0f ? 1.0f : acc;
-            }
+        const float *w = weights + (size_t)yy * taps;
+        const float *base = tmp + (size_t)first[yy] * row_len;
+        float *o = dst + (size_t)yy * row_len;
+        for (size_t x = 0; x < row_len; x++) {
+            float acc = base[x] * w[0];
+            for (int j = 1; j < count[yy]; j++) acc += base[(size_t)j * row_len + x] * w[j];
+            o[x] = acc < 0.0f ? 0.0f : acc > 1.0f ? 1.0f : acc;
         }
     }
 }

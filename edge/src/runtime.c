@@ -23,20 +23,28 @@ static float *value_ptr(const be_model *m, uint8_t *base, uint32_t v) {
 /* ---- layers -------------------------------------------------------------------------- */
 
 static void im2col(const float *in, be_shape x, const be_layer *l, be_shape o, float *col) {
-    size_t k = (size_t)l->kh * l->kw * x.c;
+    size_t k = (size_t)l->kh * l->kw * x.c, span = (size_t)l->kw * x.c;
     for (uint32_t y = 0; y < o.h; y++) {
+        long iy0 = (long)y * l->sh - l->pt;
         for (uint32_t xo = 0; xo < o.w; xo++) {
             float *row = col + ((size_t)y * o.w + xo) * k;
+            long ix0 = (long)xo * l->sw - l->pl;
+            if (iy0 >= 0 && iy0 + l->kh <= x.h && ix0 >= 0 && ix0 + l->kw <= x.w) {
+                for (uint32_t ky = 0; ky < l->kh; ky++) { /* kw pixels in a row are contiguous */
+                    const float *src = in + ((size_t)(iy0 + ky) * x.w + ix0) * x.c;
+                    float *dst = row + ky * span;
+                    for (size_t i = 0; i < span; i++) dst[i] = src[i];
+                }
+                continue;
+            }
             for (uint32_t ky = 0; ky < l->kh; ky++) {
-                long iy = (long)y * l->sh + ky - l->pt;
+                long iy = iy0 + ky;
                 for (uint32_t kx = 0; kx < l->kw; kx++) {
-                    long ix = (long)xo * l->sw + kx - l->pl;
+                    long ix = ix0 + kx;
                     float *dst = row + ((size_t)ky * l->kw + kx) * x.c;
-                    if (iy < 0 || iy >= (long)x.h || ix < 0 || ix >= (long)x.w) {
-                        memset(dst, 0, x.c * sizeof(float));
-                    } else {
-                        memcpy(dst, in + ((size_t)iy * x.w + ix) * x.c, x.c * sizeof(float));
-                    }
+                    int inside = iy >= 0 && iy < (long)x.h && ix >= 0 && ix < (long)x.w;
+                    const float *src = inside ? in + ((size_t)iy * x.w + ix) * x.c : NULL;
+                    for (uint32_t ch = 0; ch < x.c; ch++) dst[ch] = inside ? src[ch] : 0.0f;
                 }
             }
         }
@@ -138,16 +146,16 @@ static void member_input(const be_model *m, uint8_t *base, const be_member *mb,
         pixels = stored;
         size = (int)mb->stored_px;
     }
-    float *tmp = (float *)(s + off);
-    off += align_up((size_t)size * in * 3 * sizeof(float));
+    void *resize = s + off;
+    off += align_up(be_aa_scratch_bytes(size, in));
     float *x = value_ptr(m, base, mb->input);
     if (mb->view_stage == BE_VIEW_ON_INPUT && view != 0) {
         float *plain = (float *)(s + off);
-        be_resize_aa_bilinear(pixels, size, tmp, plain, in);
+        be_resize_aa_bilinear(pixels, size, plain, in, resize);
         be_normalize(plain, in * in, mb->mean, mb->std);
         be_dihedral_f32(plain, in, view, x);
     } else {
-        be_resize_aa_bilinear(pixels, size, tmp, x, in);
+        be_resize_aa_bilinear(pixels, size, x, in, resize);
         be_normalize(x, in * in, mb->mean, mb->std);
     }
 }

@@ -42,7 +42,7 @@ static double act_ref(double v, int act) {
 static void test_gemm(const be_kernel_table *kt) {
     static const int shapes[][3] = {{1, 4, 1280}, {7, 3, 5},   {6, 16, 8},  {13, 24, 27},
                                     {49, 192, 1152}, {25, 2, 1280}, {12, 96, 16}, {5, 40, 7},
-                                    {1, 8, 1}, {64, 320, 1152}};
+                                    {1, 8, 1}, {64, 320, 1152}, {9, 28, 11}, {3, 44, 9}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
         int lda = k + 3, ldc = n + 5; /* strides wider than the rows */
@@ -51,9 +51,15 @@ static void test_gemm(const be_kernel_table *kt) {
         fill(a, (size_t)m * lda);
         fill(b, (size_t)k * n);
         fill(bias, (size_t)n);
+        float *packed = malloc(sizeof(float) * k * n); /* B in panels of 16 columns */
+        for (int j0 = 0; j0 < n; j0 += 16) {
+            int w = n - j0 < 16 ? n - j0 : 16;
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < w; j++) packed[(size_t)j0 * k + (size_t)p * w + j] = b[p * n + j0 + j];
+        }
         for (int act = BE_ACT_NONE; act <= BE_ACT_RELU6; act++) {
             for (size_t i = 0; i < (size_t)m * ldc; i++) c[i] = 1234.0f; /* untouched outside */
-            kt->gemm(m, n, k, a, lda, b, bias, c, ldc, act);
+            kt->gemm(m, n, k, a, lda, packed, bias, c, ldc, act);
             double worst = 0;
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
@@ -76,6 +82,7 @@ static void test_gemm(const be_kernel_table *kt) {
         }
         free(a);
         free(b);
+        free(packed);
         free(bias);
         free(c);
     }
@@ -85,7 +92,8 @@ static void test_depthwise(const be_kernel_table *kt) {
     static const int cases[][7] = {/* ih iw c k s pt pl */
                                    {9, 7, 16, 3, 1, 1, 1}, {8, 8, 24, 3, 2, 0, 0},
                                    {10, 6, 13, 5, 2, 1, 2}, {7, 7, 40, 5, 1, 2, 2},
-                                   {3, 3, 8, 3, 1, 1, 1}};
+                                   {3, 3, 8, 3, 1, 1, 1}, {6, 20, 24, 5, 2, 1, 2},
+                                   {9, 17, 32, 5, 1, 2, 2}, {8, 13, 16, 3, 2, 0, 1}};
     for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
         int ih = cases[s][0], iw = cases[s][1], c = cases[s][2], k = cases[s][3];
         int st = cases[s][4], pt = cases[s][5], pl = cases[s][6];
@@ -157,14 +165,15 @@ static void test_dihedral(void) {
 static void test_resizes(void) {
     enum { IN = 20, OUT = 12, UP = 28 };
     uint8_t src[IN * IN * 3], out[OUT * OUT * 3];
-    static uint8_t scratch[1 << 16];
+    static float scratch[1 << 15];
     memset(src, 77, sizeof src);
     CHECK(be_pil_scratch_bytes(IN, OUT) <= sizeof scratch, "scratch size");
     be_resize_pil_bilinear(src, IN, out, OUT, scratch);
     for (int i = 0; i < OUT * OUT * 3; i++) CHECK(out[i] == 77, "constant image stays constant");
-    float tmp[IN * UP * 3], up[UP * UP * 3], down[OUT * OUT * 3];
-    be_resize_aa_bilinear(src, IN, tmp, up, UP);
-    be_resize_aa_bilinear(src, IN, tmp, down, OUT);
+    float up[UP * UP * 3], down[OUT * OUT * 3];
+    CHECK(be_aa_scratch_bytes(IN, UP) <= sizeof scratch, "scratch size");
+    be_resize_aa_bilinear(src, IN, up, UP, scratch);
+    be_resize_aa_bilinear(src, IN, down, OUT, scratch);
     for (int i = 0; i < UP * UP * 3; i++) CHECK(fabsf(up[i] - 77 / 255.0f) < 1e-6f, "upscale");
     for (int i = 0; i < OUT * OUT * 3; i++) CHECK(fabsf(down[i] - 77 / 255.0f) < 1e-6f, "down");
     float x[6] = {0.5f, 0.25f, 1.0f, 0.0f, 1.0f, 0.5f};

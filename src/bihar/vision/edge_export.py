@@ -4,8 +4,9 @@
 activation tensors ("values", one tile, height × width × channels): convolutions (batch norm
 folded in, explicit per-side padding, including EfficientNet's asymmetric TF-style "same"
 padding read from the modules themselves), additions, max pooling, global mean, dense layers.
-Weights are stored in the layouts the C kernels read: HWIO for convolutions, H×W×C for
-depthwise ones, in×out for dense layers, each tensor 64-byte aligned.
+Weights are stored in the layouts the C kernels read: the matrices of dense convolutions (HWIO,
+kh·kw·in × out) and dense layers (in × out) in panels of 16 columns, depthwise kernels as
+H×W×C, each tensor 64-byte aligned.
 
 `run_graph` executes that list with PyTorch's functional operations, value by value: it checks
 the export against the modules, and gives the C runtime a reference for every layer.
@@ -388,6 +389,26 @@ def run_graph(g: EdgeGraph, member: int, x: torch.Tensor) -> dict[int, torch.Ten
 # --- the file ----------------------------------------------------------------------------
 
 
+PANEL = 16
+"""Matrix weights (dense convolutions, dense layers) are stored in panels of 16 columns."""
+
+
+def pack_panels(matrix: np.ndarray) -> np.ndarray:
+    """K×N → the panels of 16 columns one after the other, each K×width (FORMAT.md)."""
+    n = matrix.shape[1]
+    parts = [matrix[:, j : j + PANEL].reshape(-1) for j in range(0, n, PANEL)]
+    return np.ascontiguousarray(np.concatenate(parts) if parts else matrix.reshape(-1))
+
+
+def stored_weights(layer: Layer) -> np.ndarray:
+    """A layer's weights as the file stores them: matrices packed in panels."""
+    assert layer.weights is not None
+    if layer.op == OP_DENSE or (layer.op == OP_CONV and layer.groups == 1):
+        n = layer.weights.shape[-1]
+        return pack_panels(layer.weights.reshape(-1, n))
+    return layer.weights
+
+
 def _pad_to(buffer: bytearray, align: int) -> None:
     buffer.extend(b"\0" * (-len(buffer) % align))
 
@@ -398,7 +419,8 @@ def edge_bytes(g: EdgeGraph, stored: StoredVersion) -> bytes:
     offsets: list[tuple[int, int, int, int]] = []
     for layer in g.layers:
         entry = []
-        for tensor in (layer.weights, layer.bias):
+        weights = stored_weights(layer) if layer.weights is not None else None
+        for tensor in (weights, layer.bias):
             if tensor is None:
                 entry += [0, 0]
                 continue
