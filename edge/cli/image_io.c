@@ -20,7 +20,6 @@
 #endif
 
 static const char CONVERTED_16[] = "16-bit colour converted to 8 bits (high byte)";
-static const char ALPHA_DROPPED[] = "opaque alpha channel dropped";
 
 static int fail(char *why, size_t why_size, const char *fmt, ...) {
     va_list ap;
@@ -100,6 +99,8 @@ static int read_ppm(const char *path, FILE *f, be_image *image, char *why, size_
 /* ---- PNG ----------------------------------------------------------------------------- */
 
 #if defined(BE_WITH_PNG)
+static const char ALPHA_DROPPED[] = "opaque alpha channel dropped";
+
 typedef struct png_failure {
     jmp_buf jump;
     char message[160];

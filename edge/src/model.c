@@ -61,14 +61,12 @@ const char *be_status_string(be_status status) {
 
 /* ---- kernels ------------------------------------------------------------------------- */
 
+#if defined(BE_HAVE_AVX2)
 static int cpu_has_avx2(void) {
-#if defined(BE_HAVE_AVX2) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
 }
+#endif
 
 const be_kernel_table *be_find_kernels(be_kernels id) {
     switch (id) {
@@ -384,9 +382,12 @@ static be_status parse(be_model *m, char *why, size_t why_size) {
     if (rd32(b + 12) != BE_HEADER_BYTES)
         return fail(why, why_size, BE_ERR_FORMAT, "header size %u, expected %u", rd32(b + 12),
                     BE_HEADER_BYTES);
-    if (file_size != m->size)
-        return fail(why, why_size, BE_ERR_TRUNCATED, "the file has %zu bytes, its header says %llu",
+    if (file_size > m->size)
+        return fail(why, why_size, BE_ERR_TRUNCATED, "truncated: %zu bytes, the header says %llu",
                     m->size, (unsigned long long)file_size);
+    if (file_size < m->size)
+        return fail(why, why_size, BE_ERR_TRUNCATED, "%zu bytes, %llu more than the header says",
+                    m->size, (unsigned long long)(m->size - file_size));
     uint32_t stored_crc = rd32(b + 24);
     static const uint8_t zero[4] = {0, 0, 0, 0};
     uint32_t crc = be_crc32(b, 24, 0);

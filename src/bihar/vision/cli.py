@@ -54,12 +54,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from bihar.cpu import tune_allocator
     from bihar.vision.model_config import load_model_config
     from bihar.vision.release import train_and_publish
 
     settings = get_settings()
     config = args.config or settings.vision_config_path
     load_model_config(config)  # a bad file is refused before any data is read
+    tune_allocator()  # one training job per process: freed batch buffers are reused
     train_and_publish(settings, config, args.source)
     return 0
 
@@ -80,6 +82,7 @@ def _load(version: int | None):  # -> (FieldModel, StoredVersion)
 
 
 def _classify(args: argparse.Namespace) -> int:
+    from bihar.cpu import tune_allocator
     from bihar.vision.classify import classify_photo, unique_stems, write_outputs
     from bihar.vision.photos import PhotoError, read_photo
 
@@ -89,6 +92,7 @@ def _classify(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder")
     model, stored = _load(args.version)
+    tune_allocator()
     args.out.mkdir(parents=True, exist_ok=True)
     failed = 0
     for path in args.photos:
