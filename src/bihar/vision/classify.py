@@ -133,6 +133,7 @@ def write_outputs(result: PhotoResult, out_dir: Path, stride: int) -> tuple[Path
     png_path = out_dir / f"{stem}_spray.png"
     fd, tmp = tempfile.mkstemp(prefix=f".{png_path.name}.", suffix=".part", dir=out_dir)
     try:
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as handle:
             spray_map(result, stride).save(handle, format="PNG")
         os.replace(tmp, png_path)

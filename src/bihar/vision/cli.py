@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = commands.add_parser("train", help="train the configured model and publish a version")
     p.add_argument("--config", type=Path, help="default: model/field_images.json")
     p.add_argument("--source", choices=["auto", "local", "online"], default="auto")
+    p.add_argument(
+        "--photos", type=_photo_ids, help="only these CWFID photo ids, e.g. 1,2,3 (quick checks)"
+    )
     p.set_defaults(handler=_train, errors=errors)
 
     p = commands.add_parser("classify", help="classify the tiles of photos (JSON + spray map)")
@@ -53,6 +56,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_export_edge, errors=errors)
 
 
+def _photo_ids(text: str) -> list[int]:
+    try:
+        ids = sorted({int(v) for v in text.split(",") if v.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of photo ids (1,2,3)") from None
+    if not ids or min(ids) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: photo ids start at 1")
+    return ids
+
+
 def _train(args: argparse.Namespace) -> int:
     from bihar.cpu import tune_allocator
     from bihar.vision.model_config import load_model_config
@@ -62,7 +75,7 @@ def _train(args: argparse.Namespace) -> int:
     config = args.config or settings.vision_config_path
     load_model_config(config)  # a bad file is refused before any data is read
     tune_allocator()  # one training job per process: freed batch buffers are reused
-    train_and_publish(settings, config, args.source)
+    train_and_publish(settings, config, args.source, args.photos)
     return 0
 
 

@@ -469,6 +469,7 @@ def export_edge(model: FieldModel, stored: StoredVersion, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(blob)
         os.replace(tmp, out)

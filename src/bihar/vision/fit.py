@@ -25,7 +25,7 @@ import torch
 
 from bihar.vision.cells import cell_fractions, cell_views
 from bihar.vision.classes import FOUR_CLASSES
-from bihar.vision.cwfid import TileDataset
+from bihar.vision.cwfid import CwfidError, TileDataset
 from bihar.vision.experiments import split_tiles
 from bihar.vision.field_model import (
     EfficientNetTiles,
@@ -65,6 +65,9 @@ class FitData:
         if data.images.shape[1] != config.tiles.tile:
             raise ValueError(f"tiles must be stored at {config.tiles.tile} px, not resized")
         parts = split_tiles(data, FOUR_CLASSES, config.cap_per_class, config.seed)
+        for split in ("train", "val", "test"):
+            if len(parts[split]) == 0:
+                raise CwfidError(f"the photos chosen hold no {split} tile; include {split} photos")
         return cls(_concat(parts["train"], parts["val"]), parts["test"])
 
     def photos(self) -> dict[str, list[int]]:
