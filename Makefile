@@ -49,7 +49,7 @@ lock:
 
 ## clean: remove the virtual environment and caches (not the database)
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis edge/build
 
 # --- forecast ---
 DATE ?= 2025-10-31
@@ -163,3 +163,24 @@ notebook-vision: install
 ## bench-vision-training: one training epoch of notebook 01's costliest networks, layout × allocator → reports/vision_training.*
 bench-vision-training: install
 	$(BIN)/python benchmarks/vision_training.py
+
+# --- the field-image model as a product, and its C runtime (edge/) ---
+.PHONY: vision-model edge edge-tools bench-edge
+
+## vision-model: train the model notebook 01 chose (model/field_images.json) on the training +
+##   validation photos, score it on test, publish model/registry/field-images/<version>/
+vision-model: install
+	$(BIN)/bihar vision train
+
+## edge-tools: clang, the aarch64 cross compiler, qemu-user, libpng, valgrind (apt) when missing
+edge-tools:
+	scripts/edge/tools.sh
+
+## edge: build the C runtime — library, CLI and C unit tests (make -C edge)
+edge: edge-tools
+	$(MAKE) -C edge
+
+## bench-edge: the C runtime against PyTorch and onnxruntime (one thread) on the newest trained
+##   version, sizes, peak RSS, agreement on the 21 test photos → reports/edge.*
+bench-edge: install edge
+	$(BIN)/python benchmarks/edge.py

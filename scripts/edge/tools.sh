@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the C runtime's build and tests use, from Debian, when it is missing: clang (a
 # second compiler, warnings as errors), the aarch64 cross compiler and qemu-user (the camera's
-# ARM CPU), libpng (the CLI's PNG reader), pkg-config and valgrind.
+# ARM CPU), libpng (the CLI's PNG reader), pkg-config, valgrind, and GNU time (the benchmark's
+# peak-RSS measure).
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,7 @@ for pair in clang:clang aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64
   command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
 [[ -f /usr/include/png.h ]] || missing+=(libpng-dev)
+[[ -x /usr/bin/time ]] || missing+=(time)
 [[ -d /usr/aarch64-linux-gnu/lib ]] || missing+=(libc6-dev-arm64-cross)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

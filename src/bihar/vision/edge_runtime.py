@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from bihar.settings import get_settings
+from bihar.settings import ROOT
 
 N_CLASSES = 4
 Kernels = Literal["auto", "scalar", "avx2", "neon"]
@@ -33,8 +33,8 @@ class EdgeError(RuntimeError):
 
 
 def default_library() -> Path:
-    """`edge/build/libbihar_edge.so` of the checkout."""
-    return get_settings().root_dir / "edge" / "build" / "libbihar_edge.so"
+    """`edge/build/libbihar_edge.so` of the checkout this package runs from."""
+    return ROOT / "edge" / "build" / "libbihar_edge.so"
 
 
 def load_library(path: Path | None = None) -> ctypes.CDLL:

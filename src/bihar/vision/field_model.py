@@ -18,7 +18,7 @@ networks, inputs and weights to its file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,8 +136,17 @@ class FieldModel:
         return self.config.tiles.tile
 
     @torch.inference_mode()
-    def predict(self, tiles: np.ndarray, batch_size: int = 32) -> Prediction:
-        """The prediction for uint8 tiles N×T×T×3 cut from photos (T = the tile size)."""
+    def predict(
+        self,
+        tiles: np.ndarray,
+        batch_size: int = 32,
+        engines: Mapping[str, Engine] | None = None,
+    ) -> Prediction:
+        """The prediction for uint8 tiles N×T×T×3 cut from photos (T = the tile size).
+
+        `engines` replaces a member's network by another engine computing the same function
+        (e.g. onnxruntime in the edge benchmark); inputs, views and the ensemble stay these.
+        """
         expected = (self.tile, self.tile, 3)
         if tiles.ndim != 4 or tiles.shape[1:] != expected or tiles.dtype != np.uint8:
             raise ValueError(
@@ -151,7 +160,8 @@ class FieldModel:
         cover = None
         for name, member in self.members.items():
             want_cover = vote is not None and vote.member == name
-            p, c = _member_predict(member, tiles, batch_size, want_cover)
+            engine = (engines or {}).get(name) or torch_engine(member.network, want_cover)
+            p, c = _member_predict(member, engine, tiles, batch_size, want_cover)
             per_member[name] = p
             proba += member.config.weight * p
             if want_cover:
@@ -162,25 +172,40 @@ class FieldModel:
         return Prediction(proba.astype(np.float32), per_member, cover)
 
 
+Engine = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
+"""Normalised inputs N×3×S×S → (class logits N×4, cell logits N×2×h×w or None)."""
+
+
+def torch_engine(network: nn.Module, cells: bool) -> Engine:
+    """`network` on PyTorch's device, channels-last (~1.7× faster convolutions on CPU)."""
+    device = torch_device()
+    network = network.to(device).eval()
+    network.to(memory_format=torch.channels_last)
+
+    def run(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x = x.to(device).contiguous(memory_format=torch.channels_last)
+        if cells:
+            logits, cell_logits = network.forward_with_cells(x)
+            return logits.cpu(), cell_logits.cpu()
+        return network(x).cpu(), None
+
+    return run
+
+
 def _member_predict(
-    member: MemberNetwork, tiles: np.ndarray, batch_size: int, want_cover: bool
+    member: MemberNetwork, engine: Engine, tiles: np.ndarray, batch_size: int, want_cover: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(N×4 probabilities, N×2 cover or None) of one member, averaged over its views."""
-    device = torch_device()
-    network = member.network.to(device).eval()
-    network.to(memory_format=torch.channels_last)  # ~1.7× faster convolutions on CPU
     probas, covers = [], []
     for start in range(0, len(tiles), batch_size):
         views = member_views(member.config, tiles[start : start + batch_size])
         p_views, c_views = [], []
         for x in views.values():
-            x = member.normalizer(x.to(device)).contiguous(memory_format=torch.channels_last)
+            logits, cells = engine(member.normalizer(x))
+            p_views.append(torch.softmax(logits, dim=1).numpy())
             if want_cover:
-                logits, cells = network.forward_with_cells(x)
-                c_views.append(torch.sigmoid(cells).mean(dim=(2, 3)).cpu().numpy())
-            else:
-                logits = network(x)
-            p_views.append(torch.softmax(logits, dim=1).cpu().numpy())
+                assert cells is not None, f"{member.config.name} has no cell head"
+                c_views.append(torch.sigmoid(cells).mean(dim=(2, 3)).numpy())
         probas.append(np.mean(p_views, axis=0))
         if want_cover:
             covers.append(np.mean(c_views, axis=0))
