@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from bihar.settings import get_settings
-from bihar.vision.cnn import build_cnn
 from bihar.vision.cwfid import TileConfig, TileDataset
 from bihar.vision.experiments import (
     Features,
@@ -19,14 +18,12 @@ from bihar.vision.experiments import (
     restrict,
     run_cover_rule,
     run_ensemble,
-    run_refit,
     run_scratch,
     run_tta,
     tile_predictor,
     with_training_views,
-    with_validation,
 )
-from bihar.vision.training import EXPERIMENT, CellTargets, TrainConfig
+from bihar.vision.training import EXPERIMENT, TrainConfig
 from bihar.vision.transforms import Normalizer
 
 
@@ -85,17 +82,24 @@ def test_cap_per_class_is_seeded_and_caps() -> None:
     np.testing.assert_array_equal(keep, cap_per_class(labels, 10, seed=1))
 
 
+def test_tasks_hold_no_test_tile() -> None:
+    task = _task4()
+    assert not {"x_test", "y_test", "test_tiles"} & set(vars(task))
+    assert set(task.val_tiles.splits) == {"val"} and task.stored_px == 16
+    assert len(task.val_tiles) == len(task.y_val) == sum(SPLITS["val"].values())
+
+
 def test_three_class_restriction_matches_the_three_class_task() -> None:
     data = _tiles(SPLITS)
     task4 = build_task("4-class", data, (0, 1, 2, 3), size=16, cap=10, seed=0)
     task3 = build_task("3-class", data, (0, 1, 2), size=16, cap=10, seed=0)
-    fake = Features(task4.x_train.mean(dim=(2, 3)), task4.x_val.mean(dim=(2, 3)), task4.x_test)
+    fake = Features(task4.x_train.mean(dim=(2, 3)), task4.x_val.mean(dim=(2, 3)))
     small, feats = restrict(task4, (0, 1, 2), fake)
     assert torch.equal(small.x_train, task3.x_train)  # the same capped training tiles
     assert torch.equal(small.y_train, task3.y_train)
-    assert torch.equal(small.y_test, task3.y_test)
-    assert len(feats.train) == len(small.y_train) and len(feats.test) == len(small.y_test)
-    assert len(small.test_tiles) == len(small.y_test)
+    assert torch.equal(small.y_val, task3.y_val)
+    assert len(feats.train) == len(small.y_train) and len(feats.val) == len(small.y_val)
+    assert len(small.val_tiles) == len(small.y_val)
 
 
 def test_run_scratch_is_recorded_in_mlflow(mlflow_uri: str) -> None:
@@ -105,51 +109,47 @@ def test_run_scratch_is_recorded_in_mlflow(mlflow_uri: str) -> None:
     norm = Normalizer.fit(task.x_train)
     cfg = TrainConfig(epochs=2, batch_size=8)
     model, result = run_scratch(task, "tiny", "simple", 0.0, True, cfg, norm)
-    assert result.test.confusion.shape == (4, 4)
-    assert result.row()["epochs"] == 2
-    proba = tile_predictor(model, 16, norm)(task.test_tiles.images[:3])
+    assert result.val.confusion.shape == (4, 4)
+    assert result.row()["epochs"] == 2 and "test_macro_f1" not in result.row()
+    predict = tile_predictor(model, 16, norm, 16)
+    proba = predict(task.val_tiles.images[:3])
     np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    with pytest.raises(ValueError, match="cut photos into tiles first"):
+        predict(np.zeros((1, 64, 96, 3), np.uint8))  # a whole photo is not a tile
     mlflow.set_tracking_uri(mlflow_uri)
     runs = mlflow.search_runs(experiment_names=[EXPERIMENT])
     assert list(runs["tags.mlflow.runName"]) == ["tiny"]
-    assert runs["params.arch"][0] == "simple"
-    assert {"metrics.test_macro_f1", "metrics.val_loss", "metrics.best_epoch"} <= set(runs)
+    assert runs["params.arch"][0] == "simple" and runs["params.stored_px"][0] == "16"
+    assert {"metrics.val_macro_f1", "metrics.val_loss", "metrics.best_epoch"} <= set(runs)
+    assert not [c for c in runs.columns if "test" in c]
 
 
-def _fake_run(task, name: str, val_proba: np.ndarray, test_proba: np.ndarray) -> RunResult:
+def _fake_run(task, name: str, val_proba: np.ndarray) -> RunResult:
     from bihar.vision.evaluation import evaluate
     from bihar.vision.training import History
 
     labels = list(range(len(task.classes)))
     history = History([1.0], [0.5], [1.0], [0.5], [1e-3])
     val = evaluate(task.y_val.numpy(), val_proba, labels)
-    test = evaluate(task.y_test.numpy(), test_proba, labels)
-    return RunResult(
-        name, task.name, "scratch", {}, history, val, test, 1.0, 10, val_proba, test_proba
-    )
+    return RunResult(name, task.name, "scratch", {}, history, val, 1.0, 10, val_proba)
 
 
 def test_ensemble_weight_is_chosen_on_validation(mlflow_uri: str) -> None:
     task = _task4()
-    y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
-    right_val, right_test = np.eye(4)[y_val], np.eye(4)[y_test]
-    wrong_val, wrong_test = np.eye(4)[(y_val + 1) % 4], np.eye(4)[(y_test + 1) % 4]
-    # on validation only the first run is right; on test only the second one is
-    first = _fake_run(
-        task, "a", 0.9 * right_val + 0.1 * wrong_val, 0.9 * wrong_test + 0.1 * right_test
-    )
-    second = _fake_run(task, "b", wrong_val, right_test)
+    y_val = task.y_val.numpy()
+    right, wrong = np.eye(4)[y_val], np.eye(4)[(y_val + 1) % 4]
+    first = _fake_run(task, "a", 0.9 * right + 0.1 * wrong)  # right, but not sure
+    second = _fake_run(task, "b", wrong)  # sure, and wrong
     weight, result = run_ensemble(task, "a+b", first, second, weights=(0.3, 0.7))
-    assert weight == 0.7  # validation decides, although test would prefer 0.3
-    assert result.val.macro_f1 == 1.0
-    np.testing.assert_allclose(result.test_proba, 0.7 * first.test_proba + 0.3 * second.test_proba)
+    assert weight == 0.7 and result.val.macro_f1 == 1.0
+    np.testing.assert_allclose(result.val_proba, 0.7 * first.val_proba + 0.3 * second.val_proba)
     assert result.family == "ensemble"
     assert result.row()["epochs"] == 1
 
 
 def test_ensemble_needs_probabilities() -> None:
     task = _task4()
-    run = _fake_run(task, "a", np.eye(4)[task.y_val.numpy()], np.eye(4)[task.y_test.numpy()])
+    run = _fake_run(task, "a", np.eye(4)[task.y_val.numpy()])
     run.val_proba = None
     with pytest.raises(ValueError, match="probabilities"):
         run_ensemble(task, "x", run, run)
@@ -157,13 +157,12 @@ def test_ensemble_needs_probabilities() -> None:
 
 def test_tta_run_keeps_the_base_run_and_scores_the_averaged_probabilities(mlflow_uri: str) -> None:
     task = _task4()
-    y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
-    wrong_val, wrong_test = np.eye(4)[(y_val + 1) % 4], np.eye(4)[(y_test + 1) % 4]
-    base = _fake_run(task, "base", wrong_val, wrong_test)
-    tta = run_tta(task, "base tta", base, np.eye(4)[y_val], np.eye(4)[y_test], (0, 4))
+    y_val = task.y_val.numpy()
+    base = _fake_run(task, "base", np.eye(4)[(y_val + 1) % 4])
+    tta = run_tta(task, "base tta", base, np.eye(4)[y_val], (0, 4))
     with pytest.raises(ValueError, match="val_proba"):
-        run_tta(task, "bad", base, np.eye(4)[y_val][:-1], np.eye(4)[y_test], (0,))
-    assert base.val.macro_f1 == 0.0 and tta.val.macro_f1 == 1.0 and tta.test.macro_f1 == 1.0
+        run_tta(task, "bad", base, np.eye(4)[y_val][:-1], (0,))
+    assert base.val.macro_f1 == 0.0 and tta.val.macro_f1 == 1.0
     assert tta.params["tta_transforms"] == "0,4" and tta.params["tta_of"] == "base"
     assert tta.history is base.history and tta.family == base.family
 
@@ -176,76 +175,32 @@ def test_training_views_repeat_the_labels_and_leave_validation_alone() -> None:
     assert torch.equal(union.x_train[:n], task.x_train)
     assert torch.equal(union.x_train[n:], flipped)
     assert torch.equal(union.y_train, torch.cat([task.y_train, task.y_train]))
-    assert union.x_val is task.x_val and union.y_test is task.y_test
+    assert union.x_val is task.x_val and union.y_val is task.y_val
     assert len(task.y_train) == n  # the original task is unchanged
     with pytest.raises(ValueError, match="rows"):
         with_training_views(task, {0: task.x_train[:-1]})
-
-
-def test_with_validation_appends_the_validation_tiles_to_training() -> None:
-    task = _task4()
-    both = with_validation(task)
-    n = len(task.y_train)
-    assert torch.equal(both.x_train[:n], task.x_train) and torch.equal(both.x_train[n:], task.x_val)
-    assert torch.equal(both.y_train, torch.cat([task.y_train, task.y_val]))
-    assert both.y_test is task.y_test and len(task.y_train) == n
-
-
-def test_refit_trains_the_chosen_configuration_on_training_and_validation_tiles(
-    mlflow_uri: str,
-) -> None:
-    import mlflow
-
-    task = _task4()
-    norm = Normalizer.fit(task.x_train)
-    cfg = TrainConfig(optimizer="sgd", lr=0.05, epochs=3, batch_size=8, seed=5)
-    _, base = run_scratch(task, "base", "simple", 0.0, True, cfg, norm)
-    torch.manual_seed(1)
-    fresh = build_cnn("simple", 4, 0.0, True)
-    refit = run_refit(with_validation(task), "base refit", base, fresh, norm)
-    with pytest.raises(ValueError, match="cell-loss weight"):
-        cells = CellTargets(torch.zeros(len(task.y_train) + len(task.y_val), 2, 2, 2))
-        run_refit(with_validation(task), "bad", base, fresh, norm, cells=cells)
-    base.val_proba = None
-    with pytest.raises(ValueError, match="validation probabilities"):
-        run_refit(with_validation(task), "bad", base, fresh, norm)
-    # validation figures are the chosen run's: the refit has seen those tiles
-    assert refit.val.macro_f1 == base.val.macro_f1
-    assert refit.history.lr == base.history.lr[: base.history.best_epoch + 1]
-    assert refit.params["refit_of"] == "base"
-    assert refit.params["n_train"] == len(task.y_train) + len(task.y_val)
-    assert refit.test.confusion.sum() == len(task.y_test)
-    mlflow.set_tracking_uri(mlflow_uri)
-    runs = mlflow.search_runs(experiment_names=[EXPERIMENT])
-    refit_row = runs[runs["tags.mlflow.runName"] == "base refit"].iloc[0]
-    assert refit_row["params.refit_of"] == "base" and refit_row["params.optimizer"] == "sgd"
 
 
 def test_cover_rule_threshold_is_chosen_on_validation(mlflow_uri: str) -> None:
     import mlflow
 
     task = _task4()
-    y_val, y_test = task.y_val.numpy(), task.y_test.numpy()
+    y_val = task.y_val.numpy()
     # the (crop, weed) cover each class would have: present types cover 6 % of the tile
     cover_of = np.array([[0.0, 0.0], [0.06, 0.0], [0.0, 0.06], [0.06, 0.06]])
     val_cover = cover_of[y_val]
-    # on test the plants cover 3 %: a threshold of 0.05 would miss them all, 0.02 would not
-    test_cover = cover_of[y_test] / 2
-    val_cover[y_val == 3] = [0.04, 0.06]  # crop in crop-and-weeds tiles covers only 4 % on val
-    base = _fake_run(task, "cells", np.eye(4)[y_val], np.eye(4)[y_test])
-    threshold, rule = run_cover_rule(task, "cover", base, val_cover, test_cover, (0.05, 0.02))
-    assert threshold == 0.02  # 0.05 reads the validation crop-and-weeds tiles as weeds
-    assert rule.val.macro_f1 == 1.0 and rule.test.macro_f1 == 1.0
-    np.testing.assert_array_equal(rule.test_proba, np.eye(4)[y_test])
+    val_cover[y_val == 3] = [0.04, 0.06]  # crop in crop-and-weeds tiles covers only 4 %
+    base = _fake_run(task, "cells", np.eye(4)[y_val])
+    threshold, rule = run_cover_rule(task, "cover", base, val_cover, (0.05, 0.02))
+    assert threshold == 0.02  # 0.05 reads the crop-and-weeds tiles as weeds
+    assert rule.val.macro_f1 == 1.0
+    np.testing.assert_array_equal(rule.val_proba, np.eye(4)[y_val])
     assert rule.params["cover_threshold"] == 0.02 and rule.params["cover_rule_of"] == "cells"
     assert rule.history is base.history
-    # validation decides even when test would prefer another threshold
-    _, strict = run_cover_rule(task, "strict", base, cover_of[y_val], test_cover, (0.05,))
-    assert strict.val.macro_f1 == 1.0 and strict.test.macro_f1 < 0.5
     runs = mlflow.search_runs(experiment_names=[EXPERIMENT])
-    assert set(runs["tags.mlflow.runName"]) == {"cover", "strict"}
-    with pytest.raises(ValueError, match="one \\(crop, weed\\) row per tile"):
-        run_cover_rule(task, "bad", base, val_cover[:-1], test_cover, (0.02,))
+    assert set(runs["tags.mlflow.runName"]) == {"cover"}
+    with pytest.raises(ValueError, match="one \\(crop, weed\\) row per validation tile"):
+        run_cover_rule(task, "bad", base, val_cover[:-1], (0.02,))
     with pytest.raises(ValueError, match="four classes"):
         three = build_task("3-class", _tiles(SPLITS), (0, 1, 2), size=16, cap=10, seed=0)
-        run_cover_rule(three, "bad", base, val_cover, test_cover, (0.02,))
+        run_cover_rule(three, "bad", base, val_cover, (0.02,))

@@ -121,11 +121,11 @@ def test_native_task_keeps_the_tiles_labels_and_order_of_build_task(
     native = build_native_task("4-class", data, (0, 1, 2, 3), 32, 10, 0, backbone, None)
     for a, b in ((plain.y_train, native.y_train), (plain.y_val, native.y_val)):
         assert torch.equal(a, b)
-    assert torch.equal(plain.y_test, native.y_test)
     assert native.x_train.shape == (len(plain.y_train), 192, 1, 1) and native.size == 32
-    one = trunk_activations(backbone, native.test_tiles.images[2:3], 32, Normalizer.imagenet())
-    assert torch.equal(native.x_test[2:3], one)  # row i is the activation of test tile i
-    assert np.array_equal(native.test_tiles.images, plain.test_tiles.images)
+    one = trunk_activations(backbone, native.val_tiles.images[2:3], 32, Normalizer.imagenet())
+    # row i is the activation of validation tile i (float16-stored: batch sizes may round apart)
+    assert torch.allclose(native.x_val[2:3], one, atol=2e-3)
+    assert np.array_equal(native.val_tiles.images, plain.val_tiles.images)
 
 
 def test_cell_supervised_top_starts_from_a_top_and_shares_its_map(

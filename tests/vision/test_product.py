@@ -91,7 +91,7 @@ def test_a_photo_smaller_than_one_tile_is_refused(photo_001, tmp_path):
 
 def test_a_whole_photo_is_not_squashed_into_one_tile(photo_001, model):
     image = read_photo(photo_001).image
-    with pytest.raises(ValueError, match=r"cut photos with photos\.photo_tiles"):
+    with pytest.raises(ValueError, match=r"cut photos into tiles first"):
         model.predict(image[None])
     tiles, boxes = photo_tiles(image, 160, 80)
     assert tiles.shape == (11 * 15, 160, 160, 3) and boxes[-1].tolist() == [800, 1120]

@@ -1,10 +1,11 @@
 """The notebook's experiments: one function per kind of run, each tracked in MLflow.
 
 A `Task` holds the tensors of one classification task (three or four classes) built from the
-tile dataset: training tiles capped per class (balance and CPU time), validation and test tiles
-complete. Each `run_*` function trains one model, picks nothing on the test set (the best epoch
-is chosen on validation loss), evaluates on validation and test, logs params and metrics to the
-MLflow experiment `vision-field-images`, and returns a `RunResult`.
+tile dataset: training tiles capped per class (balance and CPU time) and every validation tile.
+It holds no test tile: every choice is made on validation, and the test photos are read once,
+at the end, for the chosen models (`fit.fit_field_model`, then `evaluation.photo_bootstrap`).
+Each `run_*` function trains or combines models, evaluates on validation, logs params and
+metrics to the MLflow experiment `vision-field-images`, and returns a `RunResult`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bihar.vision.cnn import Architecture, build_cnn, count_parameters
 from bihar.vision.cwfid import TileDataset
 from bihar.vision.evaluation import Evaluation, evaluate
 from bihar.vision.native import DEFAULT_SPLIT, EfficientNetTop, trunk_activations
+from bihar.vision.photos import check_tiles
 from bihar.vision.pretrained import EfficientNetClassifier, array_digest, extract_features
 from bihar.vision.training import (
     EXPERIMENT,
@@ -34,7 +36,6 @@ from bihar.vision.training import (
     History,
     TrainConfig,
     predict_proba,
-    refit_classifier,
     train_classifier,
 )
 from bihar.vision.transforms import Normalizer, to_tensor
@@ -53,9 +54,9 @@ class Task:
     y_train: torch.Tensor
     x_val: torch.Tensor
     y_val: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    test_tiles: TileDataset
+    val_tiles: TileDataset
+    stored_px: int = 0
+    """The size the tiles were stored at (the photo's tile size when not resized)."""
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -66,18 +67,16 @@ class Task:
 class RunResult:
     name: str
     task: str
-    family: str  # "scratch" | "pretrained"
+    family: str  # "scratch" | "pretrained" | "ensemble"
     params: dict[str, Any]
     history: History
     val: Evaluation
-    test: Evaluation
     seconds: float
     n_parameters: int
     val_proba: np.ndarray | None = None
-    test_proba: np.ndarray | None = None
 
     def row(self) -> dict[str, Any]:
-        """One line of the results table."""
+        """One line of the results table (validation only: the table that drives choices)."""
         return {
             "run": self.name,
             "task": self.task,
@@ -87,8 +86,6 @@ class RunResult:
             "train_acc": round(self.history.train_acc[self.history.best_epoch], 3),
             "val_acc": round(self.val.accuracy, 3),
             "val_macro_f1": round(self.val.macro_f1, 3),
-            "test_acc": round(self.test.accuracy, 3),
-            "test_macro_f1": round(self.test.macro_f1, 3),
             "seconds": round(self.seconds, 1),
         }
 
@@ -106,9 +103,10 @@ def cap_per_class(labels: np.ndarray, cap: int, seed: int) -> np.ndarray:
 def split_tiles(
     data: TileDataset, classes: Sequence[int], cap: int, seed: int
 ) -> dict[str, TileDataset]:
-    """{split: tiles of `classes`}, the training tiles capped at `cap` per class (seeded)."""
+    """{"train", "val": tiles of `classes`}, the training tiles capped at `cap` per class
+    (seeded). The test tiles are not part of an experiment (see the module docstring)."""
     parts = {}
-    for split in ("train", "val", "test"):
+    for split in ("train", "val"):
         sub = data.subset(split, classes)
         if split == "train":
             keep = cap_per_class(sub.labels, cap, seed)
@@ -154,24 +152,15 @@ def _task(
 ) -> Task:
     """The task of `tiles` split by `split_tiles`, with `x` the model inputs of each split."""
     y = {split: _labels(sub, classes) for split, sub in tiles.items()}
+    stored = int(tiles["train"].images.shape[1]) if len(tiles["train"]) else 0
     task = Task(
-        name,
-        classes,
-        size,
-        x["train"],
-        y["train"],
-        x["val"],
-        y["val"],
-        x["test"],
-        y["test"],
-        tiles["test"],
+        name, classes, size, x["train"], y["train"], x["val"], y["val"], tiles["val"], stored
     )
     log.info(
-        "task %s: %d train, %d val, %d test inputs of %d-px tiles",
+        "task %s: %d train, %d val inputs of %d-px tiles",
         name,
         len(task.y_train),
         len(task.y_val),
-        len(task.y_test),
         size,
     )
     return task
@@ -213,40 +202,25 @@ def _finish(
     params: dict[str, Any],
     history: History,
     val_proba: np.ndarray,
-    test_proba: np.ndarray,
     seconds: float,
     n_parameters: int,
 ) -> RunResult:
     labels = list(range(len(task.classes)))
     val = evaluate(task.y_val.numpy(), val_proba, labels)
-    test = evaluate(task.y_test.numpy(), test_proba, labels)
     # evaluate() names columns by the global class ids: re-label for the task's classes
-    for ev in (val, test):
-        ev.class_names = task.class_names
-        ev.per_class = dict(zip(task.class_names, ev.per_class.values(), strict=True))
+    val.class_names = task.class_names
+    val.per_class = dict(zip(task.class_names, val.per_class.values(), strict=True))
     log_metrics(
         {
             "val_accuracy": val.accuracy,
             "val_macro_f1": val.macro_f1,
-            "test_accuracy": test.accuracy,
-            "test_macro_f1": test.macro_f1,
-            "test_log_loss": test.log_loss,
+            "val_log_loss": val.log_loss,
             "n_parameters": n_parameters,
             "seconds": seconds,
         }
     )
     result = RunResult(
-        name,
-        task.name,
-        family,
-        params,
-        history,
-        val,
-        test,
-        seconds,
-        n_parameters,
-        val_proba,
-        test_proba,
+        name, task.name, family, params, history, val, seconds, n_parameters, val_proba
     )
     log.info("%s: %s", name, result.row())
     return result
@@ -259,6 +233,7 @@ def _run_params(task: Task, family: str, cfg: TrainConfig, **specific: Any) -> d
         "task": task.name,
         "family": family,
         **specific,
+        "stored_px": task.stored_px,
         "input_px": task.size,
         "n_train": len(task.y_train),
         **asdict(cfg),
@@ -276,8 +251,8 @@ def _train_and_evaluate(
     batch_size: int = 256,
     cells: CellTargets | None = None,
 ) -> RunResult:
-    """Train `model` on `task` with early stopping on validation, then score validation and
-    test (one MLflow run holding `params`, the learning curves and the metrics)."""
+    """Train `model` on `task` with early stopping on validation, then score validation (one
+    MLflow run holding `params`, the learning curves and the metrics)."""
     with mlflow_run(EXPERIMENT, name, params):
         start = time.perf_counter()
         history = train_classifier(
@@ -292,7 +267,6 @@ def _train_and_evaluate(
             cells=cells,
         )
         val_p = predict_proba(model, task.x_val, normalizer, batch_size=batch_size)
-        test_p = predict_proba(model, task.x_test, normalizer, batch_size=batch_size)
         return _finish(
             name,
             task,
@@ -300,7 +274,6 @@ def _train_and_evaluate(
             params,
             history,
             val_p,
-            test_p,
             time.perf_counter() - start,
             count_parameters(model),
         )
@@ -327,7 +300,6 @@ def run_scratch(
 class Features:
     train: torch.Tensor
     val: torch.Tensor
-    test: torch.Tensor
 
 
 def task_features(
@@ -335,7 +307,7 @@ def task_features(
 ) -> Features:
     """Frozen-backbone pooled features of the task's tiles, cached by content hash."""
     out = []
-    for x in (task.x_train, task.x_val, task.x_test):
+    for x in (task.x_train, task.x_val):
         cache = None
         if cache_dir is not None:
             cache = cache_dir / "vision" / f"effnet_lite0_{array_digest(x)}.npy"
@@ -359,7 +331,7 @@ def run_feature_extraction(
         backbone="efficientnet-lite0 (ImageNet, frozen)",
         mode="feature extraction",
     )
-    on_features = replace(task, x_train=features.train, x_val=features.val, x_test=features.test)
+    on_features = replace(task, x_train=features.train, x_val=features.val)
     return _train_and_evaluate(on_features, name, classifier.head, params, cfg, None)
 
 
@@ -416,19 +388,13 @@ def run_ensemble(
     """Average the probabilities of two finished runs; the weight is chosen on validation.
 
     The weight `w` of `first` (and 1 - w of `second`) is the one of `weights` with the best
-    validation macro-F1; the test photos play no part in the choice. The result reuses the
-    history of `first` for its table row (an ensemble has no epochs of its own).
+    validation macro-F1. The result reuses the history of `first` for its table row (an
+    ensemble has no epochs of its own).
     """
     if first.val_proba is None or second.val_proba is None:
         raise ValueError("both runs must carry their probabilities (run them with run_*)")
-
-    def mix(w: float, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
-        assert a is not None and b is not None
-        return w * a + (1 - w) * b
-
-    weight, scores = _best_on_validation(
-        task, weights, lambda w: mix(w, first.val_proba, second.val_proba)
-    )
+    a, b = first.val_proba, second.val_proba
+    weight, scores = _best_on_validation(task, weights, lambda w: w * a + (1 - w) * b)
     params = {
         "task": task.name,
         "family": "ensemble",
@@ -437,18 +403,14 @@ def run_ensemble(
         "weights_tried": ",".join(str(w) for w in weights),
     }
     with mlflow_run(EXPERIMENT, name, params):
-        start = time.perf_counter()
-        val_p = mix(weight, first.val_proba, second.val_proba)
-        test_p = mix(weight, first.test_proba, second.test_proba)
         result = _finish(
             name,
             task,
             "ensemble",
             params,
             first.history,
-            val_p,
-            test_p,
-            first.seconds + second.seconds + time.perf_counter() - start,
+            weight * a + (1 - weight) * b,
+            first.seconds + second.seconds,
             first.n_parameters + second.n_parameters,
         )
     log.info("ensemble weight %.2f (validation macro-F1 by weight: %s)", weight, scores)
@@ -456,41 +418,23 @@ def run_ensemble(
 
 
 def run_tta(
-    task: Task,
-    name: str,
-    base: RunResult,
-    val_proba: np.ndarray,
-    test_proba: np.ndarray,
-    transforms: Sequence[int],
+    task: Task, name: str, base: RunResult, val_proba: np.ndarray, transforms: Sequence[int]
 ) -> RunResult:
     """A trained run scored again with test-time augmentation (one MLflow run).
 
-    `val_proba` / `test_proba` are `base`'s model's probabilities averaged over the dihedral
-    views `transforms` of the validation and test tiles (`transforms.tta_proba` or
+    `val_proba` is `base`'s model's probabilities averaged over the dihedral views
+    `transforms` of the validation tiles (`transforms.tta_proba` or
     `native.tta_proba_from_views`); nothing is trained or chosen here. The history, training
     time and size are `base`'s.
     """
     if val_proba.shape != (len(task.y_val), len(task.classes)):
         raise ValueError(f"val_proba has shape {val_proba.shape}, not one row per val tile")
-    if test_proba.shape != (len(task.y_test), len(task.classes)):
-        raise ValueError(f"test_proba has shape {test_proba.shape}, not one row per test tile")
-    params = {
-        **base.params,
-        "tta_of": base.name,
-        "tta_transforms": ",".join(str(k) for k in transforms),
-    }
+    params = {**base.params, "tta_of": base.name, "tta_transforms": ",".join(map(str, transforms))}
     with mlflow_run(EXPERIMENT, name, params):
         return _finish(
-            name,
-            task,
-            base.family,
-            params,
-            base.history,
-            val_proba,
-            test_proba,
-            base.seconds,
+            name, task, base.family, params, base.history, val_proba, base.seconds,
             base.n_parameters,
-        )
+        )  # fmt: skip
 
 
 def run_cover_rule(
@@ -498,24 +442,21 @@ def run_cover_rule(
     name: str,
     base: RunResult,
     val_cover: np.ndarray,
-    test_cover: np.ndarray,
     thresholds: Sequence[float],
 ) -> tuple[float, RunResult]:
     """The tile-labelling rule applied to a cell-loss network's predicted cover (one MLflow run).
 
-    `val_cover` / `test_cover` are N×2 crop and weed covers of the validation and test tiles
+    `val_cover` holds the N×2 crop and weed covers of the validation tiles
     (`native.predicted_cover` of `base`'s network); each tile gets the one-hot vote of
     `cells.cover_votes`. The presence threshold is the one of `thresholds` whose votes have the
-    best validation macro-F1 (test plays no part). The votes are probabilities of 0 or 1, so
-    the result is meant to enter an ensemble (`run_ensemble`) rather than to stand alone. For a
-    refit, pass the refitted network's test cover and the threshold already chosen. History and
-    size are `base`'s; its time is the rule's own (it trains nothing), so an ensemble with
-    `base`'s run does not count the network's training twice.
+    best validation macro-F1. The votes are probabilities of 0 or 1, so the result is meant to
+    enter an ensemble (`run_ensemble`) rather than to stand alone. History and size are
+    `base`'s; its time is the rule's own (it trains nothing).
     """
     if task.classes != FOUR_CLASSES:
         raise ValueError(f"the cover rule gives the four classes, not {task.class_names}")
-    if len(val_cover) != len(task.y_val) or len(test_cover) != len(task.y_test):
-        raise ValueError("val_cover and test_cover must hold one (crop, weed) row per tile")
+    if len(val_cover) != len(task.y_val):
+        raise ValueError("val_cover must hold one (crop, weed) row per validation tile")
     if not thresholds:
         raise ValueError("at least one threshold is needed")
     start = time.perf_counter()
@@ -534,7 +475,6 @@ def run_cover_rule(
             params,
             base.history,
             cover_votes(val_cover, threshold),
-            cover_votes(test_cover, threshold),
             time.perf_counter() - start,
             base.n_parameters,
         )
@@ -547,7 +487,7 @@ def with_training_views(task: Task, views: Mapping[int, torch.Tensor]) -> Task:
 
     Each view must hold one row per training tile in the task's order (e.g. the
     `native.dihedral_activations` of the training tiles, view 0 being the task's own inputs);
-    validation and test are unchanged, so early stopping still sees the plain validation tiles.
+    validation is unchanged, so early stopping still sees the plain validation tiles.
     """
     if not views:
         raise ValueError("at least one view is needed")
@@ -558,81 +498,17 @@ def with_training_views(task: Task, views: Mapping[int, torch.Tensor]) -> Task:
     return replace(task, x_train=x_train, y_train=task.y_train.repeat(len(views)))
 
 
-def with_validation(task: Task) -> Task:
-    """The task whose training set also holds the validation tiles (for a refit).
-
-    Validation stays as it is, but a model trained on this task has seen it: only
-    `run_refit`, which chooses nothing on validation, should train on it.
-    """
-    return replace(
-        task,
-        x_train=torch.cat([task.x_train, task.x_val]),
-        y_train=torch.cat([task.y_train, task.y_val]),
-    )
-
-
-def run_refit(
-    task: Task,
-    name: str,
-    base: RunResult,
-    model: nn.Module,
-    normalizer: Normalizer | None,
-    test_proba: Callable[[nn.Module], np.ndarray] | None = None,
-    cells: CellTargets | None = None,
-) -> RunResult:
-    """`base`'s configuration trained again on `task`'s training inputs (one MLflow run).
-
-    The last step of a selection made on validation: once a configuration is chosen, it is
-    trained on the training **and** validation photos (`with_validation`) and scored once on
-    the test photos. `model` is a fresh network of `base`'s kind at `base`'s starting point;
-    the training settings, the trainable blocks and the cell-loss weight are read from
-    `base.params`, and the epochs and learning rates replay `base`'s history up to its kept
-    epoch (`training.refit_classifier`): nothing is chosen here. `test_proba(model)` scores
-    the test tiles (e.g. with TTA; default: `model` on `task.x_test`). The result's validation
-    figures and probabilities are `base`'s (and logged as such) — the refit has seen those
-    photos, so it cannot be scored on them; they let it enter an ensemble whose weight was
-    chosen on validation (`run_ensemble` with that single weight).
-    """
-    if base.val_proba is None:
-        raise ValueError(f"{base.name} carries no validation probabilities (run it with run_*)")
-    fields = TrainConfig.__dataclass_fields__
-    cfg = TrainConfig(**{key: base.params[key] for key in fields})
-    weight = base.params.get("cell_loss_weight", 0.0)
-    if (cells.weight if cells is not None else 0.0) != weight:
-        raise ValueError(f"{name}: the cell-loss weight must be {base.name}'s ({weight})")
-    if "trainable_blocks" in base.params:
-        model.freeze(base.params["trainable_blocks"])
-    rates = base.history.lr[: base.history.best_epoch + 1]
-    params = {**base.params, "refit_of": base.name, "n_train": len(task.y_train)}
-    params["epochs"] = len(rates)
-    with mlflow_run(EXPERIMENT, name, params):
-        start = time.perf_counter()
-        history = refit_classifier(
-            model, task.x_train, task.y_train, rates, cfg, normalizer, True, cells
-        )
-        if test_proba is None:
-            test_p = predict_proba(model, task.x_test, normalizer)
-        else:
-            test_p = test_proba(model)
-        return _finish(
-            name,
-            task,
-            base.family,
-            params,
-            history,
-            base.val_proba,
-            test_p,
-            time.perf_counter() - start,
-            count_parameters(model),
-        )
-
-
 def tile_predictor(
-    model: nn.Module, size: int, normalizer: Normalizer
+    model: nn.Module, size: int, normalizer: Normalizer, tile_px: int
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """uint8 tiles N×H×W×3 → class probabilities, for display and LIME."""
+    """uint8 tiles N×tile_px×tile_px×3 → class probabilities, for display and LIME.
+
+    Refuses anything but tiles of the size the model was trained on (a whole photo would be
+    squashed into one tile and still get a class).
+    """
 
     def predict(images: np.ndarray) -> np.ndarray:
+        check_tiles(images, tile_px)
         return predict_proba(model, to_tensor(images, size), normalizer, batch_size=64)
 
     return predict
@@ -650,30 +526,15 @@ def restrict(task: Task, classes: Sequence[int], features: Features) -> tuple[Ta
     for y, f in ((task.y_train, features.train), (task.y_val, features.val)):
         keep = torch.tensor([int(v) in index for v in y], dtype=torch.bool)
         parts.append((keep, torch.tensor([index[int(v)] for v in y[keep]], dtype=torch.long), f))
-    keep_test = torch.tensor([int(v) in index for v in task.y_test], dtype=torch.bool)
-    y_test = torch.tensor([index[int(v)] for v in task.y_test[keep_test]], dtype=torch.long)
-    keep_np = keep_test.numpy()
-    tiles = task.test_tiles
-    test_tiles = TileDataset(
-        tiles.images[keep_np],
-        tiles.labels[keep_np],
-        tiles.image_ids[keep_np],
-        tiles.splits[keep_np],
-        tiles.boxes[keep_np],
-        tiles.fractions[keep_np],
-        tiles.config,
-    )
     (k_tr, y_tr, f_tr), (k_va, y_va, f_va) = parts
+    tiles = task.val_tiles
+    keep = k_va.numpy()
+    val_tiles = TileDataset(
+        tiles.images[keep], tiles.labels[keep], tiles.image_ids[keep], tiles.splits[keep],
+        tiles.boxes[keep], tiles.fractions[keep], tiles.config,
+    )  # fmt: skip
     small = Task(
-        f"{len(classes)}-class",
-        classes,
-        task.size,
-        task.x_train[k_tr],
-        y_tr,
-        task.x_val[k_va],
-        y_va,
-        task.x_test[keep_test],
-        y_test,
-        test_tiles,
-    )
-    return small, Features(f_tr[k_tr], f_va[k_va], features.test[keep_test])
+        f"{len(classes)}-class", classes, task.size, task.x_train[k_tr], y_tr, task.x_val[k_va],
+        y_va, val_tiles, task.stored_px,
+    )  # fmt: skip
+    return small, Features(f_tr[k_tr], f_va[k_va])

@@ -31,7 +31,7 @@ from bihar.vision.classes import CLASS_NAMES
 from bihar.vision.cnn import build_cnn
 from bihar.vision.model_config import EfficientNetMember, FieldModelConfig, ScratchMember
 from bihar.vision.native import CellSupervisedTop, EfficientNetTop, Trunk
-from bihar.vision.photos import resize_tiles
+from bihar.vision.photos import check_tiles, resize_tiles
 from bihar.vision.transforms import Normalizer, dihedral, to_tensor
 
 
@@ -147,12 +147,7 @@ class FieldModel:
         `engines` replaces a member's network by another engine computing the same function
         (e.g. onnxruntime in the edge benchmark); inputs, views and the ensemble stay these.
         """
-        expected = (self.tile, self.tile, 3)
-        if tiles.ndim != 4 or tiles.shape[1:] != expected or tiles.dtype != np.uint8:
-            raise ValueError(
-                f"expected uint8 tiles N×{self.tile}×{self.tile}×3 cut from a photo, got "
-                f"{tiles.dtype} {tiles.shape}; cut photos with photos.photo_tiles"
-            )
+        check_tiles(tiles, self.tile)
         n = len(tiles)
         vote = self.config.cover_vote
         proba = np.zeros((n, len(CLASS_NAMES)), np.float64)

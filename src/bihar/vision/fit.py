@@ -65,6 +65,7 @@ class FitData:
         if data.images.shape[1] != config.tiles.tile:
             raise ValueError(f"tiles must be stored at {config.tiles.tile} px, not resized")
         parts = split_tiles(data, FOUR_CLASSES, config.cap_per_class, config.seed)
+        parts["test"] = data.subset("test", FOUR_CLASSES)
         for split in ("train", "val", "test"):
             if len(parts[split]) == 0:
                 raise CwfidError(f"the photos chosen hold no {split} tile; include {split} photos")

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bihar.atomic_write import write_text_atomic
 from bihar.vision.classes import CLASS_NAMES
 from bihar.vision.cwfid import TileConfig
-from bihar.vision.training import TrainConfig
+from bihar.vision.training import History, TrainConfig
 from bihar.vision.transforms import DIHEDRAL
 
 View = Annotated[int, Field(ge=min(DIHEDRAL), le=max(DIHEDRAL))]
@@ -66,6 +66,20 @@ class Schedule(_Strict):
     class_weighted: bool = True
     seed: int = 42
     learning_rates: list[Annotated[float, Field(gt=0)]] = Field(min_length=1)
+
+    @classmethod
+    def replaying(cls, cfg: TrainConfig, history: History) -> Schedule:
+        """The schedule of a run chosen on validation: its settings, and the learning rate of
+        each epoch up to the one early stopping kept."""
+        return cls(
+            optimizer=cfg.optimizer,
+            weight_decay=cfg.weight_decay,
+            batch_size=cfg.batch_size,
+            augment=cfg.augment,
+            class_weighted=cfg.class_weighted,
+            seed=cfg.seed,
+            learning_rates=history.lr[: history.best_epoch + 1],
+        )
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from bihar.device import torch_device
+from bihar.vision.photos import check_tiles
 from bihar.vision.pretrained import FEATURE_DIM, PartlyFrozen, array_digest
 from bihar.vision.training import predict_proba
 from bihar.vision.transforms import Normalizer, dihedral, to_tensor
@@ -271,11 +272,14 @@ def native_predictor(
     top: EfficientNetTop,
     size: int,
     normalizer: Normalizer,
+    tile_px: int,
     batch_size: int = 32,
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """uint8 tiles N×H×W×3 → class probabilities through trunk + top (for display and LIME)."""
+    """uint8 tiles N×tile_px×tile_px×3 → class probabilities through trunk + top (for display
+    and LIME); anything but tiles of that size is refused."""
 
     def predict(images: np.ndarray) -> np.ndarray:
+        check_tiles(images, tile_px)
         acts = trunk_activations(backbone, images, size, normalizer, top.split, batch_size)
         return predict_proba(top, acts, None, batch_size=256)
 

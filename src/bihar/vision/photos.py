@@ -154,6 +154,16 @@ def photo_tiles(image: np.ndarray, tile: int, stride: int) -> tuple[np.ndarray, 
     return tiles, boxes
 
 
+def check_tiles(images: np.ndarray, tile_px: int) -> None:
+    """Raise unless `images` are uint8 tiles N×tile_px×tile_px×3 (a predictor given a whole
+    photo would squash it into one tile and still answer)."""
+    if images.ndim != 4 or images.shape[1:] != (tile_px, tile_px, 3) or images.dtype != np.uint8:
+        raise ValueError(
+            f"expected uint8 tiles N×{tile_px}×{tile_px}×3, got {images.dtype} {images.shape}; "
+            "cut photos into tiles first (photos.photo_tiles)"
+        )
+
+
 def resize_tiles(tiles: np.ndarray, size: int) -> np.ndarray:
     """uint8 tiles N×S×S×3 resized to size×size with Pillow's bilinear filter (how the training
     tiles are stored: `cwfid.tile_sample`); unchanged when already that size."""
