@@ -131,13 +131,13 @@ def _export(folder: Path, version: int | None) -> tuple[Any, Any]:
 
     from bihar.settings import get_settings
     from bihar.vision.edge_export import export_edge
+    from bihar.vision.field_model import has_cell_head
     from bihar.vision.versions import load_field_model
 
     model, stored = load_field_model(get_settings().registry_dir, version)
     export_edge(model, stored, folder / "model.bhe")
-    vote = model.config.cover_vote
     for name, member in model.members.items():
-        cells = vote is not None and vote.member == name
+        cells = has_cell_head(member.config)
 
         class WithCells(nn.Module):
             def __init__(self, network: nn.Module) -> None:

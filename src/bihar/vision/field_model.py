@@ -136,35 +136,60 @@ class FieldModel:
         return self.config.tiles.tile
 
     @torch.inference_mode()
+    def member_outputs(
+        self,
+        tiles: np.ndarray,
+        batch_size: int = 32,
+        engines: Mapping[str, Engine] | None = None,
+    ) -> dict[str, MemberOutput]:
+        """Each member's probabilities (and cover, with a cell head) of uint8 tiles N×T×T×3
+        cut from photos (T = the tile size), averaged over its views.
+
+        `engines` replaces a member's network by another engine computing the same function
+        (e.g. onnxruntime in the edge benchmark); inputs and views stay these.
+        """
+        check_tiles(tiles, self.tile)
+        outputs = {}
+        for name, member in self.members.items():
+            cells = has_cell_head(member.config)
+            engine = (engines or {}).get(name) or torch_engine(member.network, cells)
+            outputs[name] = MemberOutput(*_member_predict(member, engine, tiles, batch_size, cells))
+        return outputs
+
+    def combine(self, outputs: Mapping[str, MemberOutput]) -> Prediction:
+        """The ensemble of the members' outputs: Σ weight × probabilities, plus the vote."""
+        n = len(next(iter(outputs.values())).proba)
+        proba = np.zeros((n, len(CLASS_NAMES)), np.float64)
+        for member in self.config.members:
+            proba += member.weight * outputs[member.name].proba
+        vote, cover = self.config.cover_vote, None
+        if vote is not None:
+            cover = outputs[vote.member].cover
+            assert cover is not None, f"{vote.member} has no cell head"
+            proba += vote.weight * cover_votes(cover, vote.threshold)
+        members = {m.name: outputs[m.name].proba for m in self.config.members}
+        return Prediction(proba.astype(np.float32), members, cover)
+
     def predict(
         self,
         tiles: np.ndarray,
         batch_size: int = 32,
         engines: Mapping[str, Engine] | None = None,
     ) -> Prediction:
-        """The prediction for uint8 tiles N×T×T×3 cut from photos (T = the tile size).
+        """The prediction for uint8 tiles N×T×T×3 cut from photos (see `member_outputs`)."""
+        return self.combine(self.member_outputs(tiles, batch_size, engines))
 
-        `engines` replaces a member's network by another engine computing the same function
-        (e.g. onnxruntime in the edge benchmark); inputs, views and the ensemble stay these.
-        """
-        check_tiles(tiles, self.tile)
-        n = len(tiles)
-        vote = self.config.cover_vote
-        proba = np.zeros((n, len(CLASS_NAMES)), np.float64)
-        per_member: dict[str, np.ndarray] = {}
-        cover = None
-        for name, member in self.members.items():
-            want_cover = vote is not None and vote.member == name
-            engine = (engines or {}).get(name) or torch_engine(member.network, want_cover)
-            p, c = _member_predict(member, engine, tiles, batch_size, want_cover)
-            per_member[name] = p
-            proba += member.config.weight * p
-            if want_cover:
-                cover = c
-        if vote is not None:
-            assert cover is not None
-            proba += vote.weight * cover_votes(cover, vote.threshold)
-        return Prediction(proba.astype(np.float32), per_member, cover)
+
+@dataclass(frozen=True)
+class MemberOutput:
+    """One member's view-averaged N×4 probabilities, and N×2 crop/weed cover with a cell head."""
+
+    proba: np.ndarray
+    cover: np.ndarray | None
+
+
+def has_cell_head(member: ScratchMember | EfficientNetMember) -> bool:
+    return isinstance(member, EfficientNetMember) and member.cell_loss_weight is not None
 
 
 Engine = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]

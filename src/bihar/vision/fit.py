@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,15 +96,35 @@ def fit_field_model(
     config: FieldModelConfig, data: FitData, cwfid_root: Path, cache_dir: Path | None
 ) -> FieldModel:
     """Train every member of `config` on `data.fit` (see the module docstring)."""
+    return fit_field_models({"model": config}, data, cwfid_root, cache_dir)["model"]
+
+
+def fit_field_models(
+    configs: Mapping[str, FieldModelConfig],
+    data: FitData,
+    cwfid_root: Path,
+    cache_dir: Path | None,
+) -> dict[str, FieldModel]:
+    """Several models at once: a member they share (the same configuration but for its
+    ensemble weight) is trained once and used by each of them."""
     labels = torch.as_tensor(data.fit.labels, dtype=torch.long)  # FOUR_CLASSES = 0…3
-    members = {}
-    for member in config.members:
-        if isinstance(member, ScratchMember):
-            fitted = _fit_scratch(member, data.fit.images, labels)
-        else:
-            fitted = _fit_efficientnet(member, data.fit, labels, cwfid_root, cache_dir)
-        members[member.name] = fitted
-    return FieldModel(config, members)
+    trained: dict[str, MemberNetwork] = {}
+    models = {}
+    for key, config in configs.items():
+        members = {}
+        for member in config.members:
+            identity = member.model_dump_json(exclude={"weight"})
+            if identity not in trained:
+                if isinstance(member, ScratchMember):
+                    trained[identity] = _fit_scratch(member, data.fit.images, labels)
+                else:
+                    trained[identity] = _fit_efficientnet(
+                        member, data.fit, labels, cwfid_root, cache_dir
+                    )
+            shared = trained[identity]
+            members[member.name] = MemberNetwork(member, shared.network, shared.normalizer)
+        models[key] = FieldModel(config, members)
+    return models
 
 
 def _fit_scratch(member: ScratchMember, tiles: np.ndarray, labels: torch.Tensor) -> MemberNetwork:
@@ -134,6 +155,9 @@ def _fit_efficientnet(
     features = torch.from_numpy(pooled_features(top, views[member.views[0]]))
     head = member.head_training
     refit_classifier(top.head, features, labels, head.learning_rates, head.train_config())
+    if member.training is None:  # frozen features and the linear head only
+        network = EfficientNetTiles(Trunk(backbone, member.split), top)
+        return MemberNetwork(member, network.eval(), imagenet)
     cells = None
     if member.cell_loss_weight is not None:
         torch.manual_seed(member.training.seed)

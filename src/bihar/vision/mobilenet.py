@@ -11,8 +11,12 @@ linear head and training settings).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +33,21 @@ SIZE = 224
 FEATURE_DIM = 1280
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """The TFLite runtime announces its CPU delegate on file descriptor 2 (not through Python);
+    send that to /dev/null while the interpreter starts."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class MobileNetV2Features:
     """uint8 tiles N×H×W×3 → N×1280 float32 pooled features of the int8 MobileNetV2."""
 
@@ -42,12 +61,12 @@ class MobileNetV2Features:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as exc:
             raise PretrainedUnavailableError("install ai-edge-litert") from exc
-        with warnings.catch_warnings():  # reading an intermediate tensor is what is wanted here
-            warnings.simplefilter("ignore", UserWarning)
+        with warnings.catch_warnings(), _native_stderr_silenced():
+            warnings.simplefilter("ignore", UserWarning)  # intermediate tensors are wanted here
             self._interpreter = Interpreter(
                 model_path=str(path), num_threads=threads, experimental_preserve_all_tensors=True
             )
-        self._interpreter.allocate_tensors()
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
         pooled = [d for d in self._interpreter.get_tensor_details() if d["name"].endswith(POOLED)]
         if len(pooled) != 1 or tuple(pooled[0]["shape"]) != (1, FEATURE_DIM):

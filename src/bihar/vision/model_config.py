@@ -113,8 +113,9 @@ class ScratchMember(_Strict):
 
 class EfficientNetMember(_Strict):
     """ImageNet EfficientNet-Lite0 on tiles resized to `input_px`: blocks before `split` frozen,
-    the rest fine-tuned (`trainable_blocks` of them), with a per-cell crop/weed head when
-    `cell_loss_weight` is set; `views` are applied to the tile before resizing."""
+    a linear head on the pooled features, then (with a `training` schedule) the last
+    `trainable_blocks` fine-tuned, with a per-cell crop/weed head when `cell_loss_weight` is
+    set; `views` are applied to the tile before resizing."""
 
     kind: Literal["efficientnet_lite0"] = "efficientnet_lite0"
     name: str
@@ -127,7 +128,14 @@ class EfficientNetMember(_Strict):
     views: list[View] = Field(default=[0], min_length=1)
     weight: float = Field(ge=0, le=1)
     head_training: Schedule
-    training: Schedule
+    training: Schedule | None
+    """None: frozen features and the linear head only (no fine-tuning)."""
+
+    @model_validator(mode="after")
+    def _cells_need_fine_tuning(self) -> EfficientNetMember:
+        if self.cell_loss_weight is not None and self.training is None:
+            raise ValueError(f"{self.name}: a cell loss needs a fine-tuning schedule")
+        return self
 
 
 Member = Annotated[ScratchMember | EfficientNetMember, Field(discriminator="kind")]

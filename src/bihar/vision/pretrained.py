@@ -14,7 +14,9 @@ CPU core, which makes both feature extraction and partial fine-tuning affordable
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,7 +59,8 @@ def load_efficientnet_lite0() -> nn.Module:
     except ImportError as exc:
         raise PretrainedUnavailableError("install efficientnet-lite-pytorch") from exc
     path = efficientnet_weights_path()
-    model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(path))
+    with contextlib.redirect_stdout(io.StringIO()):  # the package prints; this logs instead
+        model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(path))
     log.info("EfficientNet-Lite0 ImageNet weights from %s", path)
     return model
 

@@ -125,7 +125,7 @@ def _run_params(config: FieldModelConfig, data: FitData) -> dict[str, Any]:
     for m in config.members:
         params[f"{m.name}.weight"] = m.weight
         params[f"{m.name}.views"] = ",".join(map(str, m.views))
-        params[f"{m.name}.epochs"] = len(m.training.learning_rates)
+        params[f"{m.name}.epochs"] = len(m.training.learning_rates) if m.training else 0
     if config.cover_vote is not None:
         params["cover_vote.threshold"] = config.cover_vote.threshold
         params["cover_vote.weight"] = config.cover_vote.weight
