@@ -42,6 +42,7 @@ TEST_CONFIG = FieldModelConfig.model_validate(
                 "kind": "efficientnet_lite0",
                 "name": "effnet",
                 "cell_loss_weight": 30.0,
+                "training_views": [0, 2],
                 "views": [0, 2, 4, 6],
                 "weight": 0.5,
                 "head_training": {"learning_rates": [0.001]},

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -204,3 +205,38 @@ def test_cover_rule_threshold_is_chosen_on_validation(mlflow_uri: str) -> None:
     with pytest.raises(ValueError, match="four classes"):
         three = build_task("3-class", _tiles(SPLITS), (0, 1, 2), size=16, cap=10, seed=0)
         run_cover_rule(three, "bad", base, val_cover, (0.02,))
+
+
+def test_a_chosen_run_becomes_the_member_that_ships(mlflow_uri: str) -> None:
+    from bihar.vision.experiments import efficientnet_member, schedule_of, scratch_member
+    from bihar.vision.training import History
+
+    task = _task4()
+    norm = Normalizer.fit(task.x_train)
+    cfg = TrainConfig(optimizer="rmsprop", epochs=3, batch_size=8, seed=3, patience=5)
+    _, run = run_scratch(task, "r", "residual", 0.1, True, cfg, norm)
+    tta = run_tta(task, "r tta", run, run.val_proba, (0, 5))
+    member = scratch_member(tta, "scratch", 0.4)
+    assert (member.arch, member.dropout, member.views) == ("residual", 0.1, [0, 5])
+    assert (member.stored_px, member.input_px, member.weight) == (16, 16, 0.4)
+    kept = run.history.best_epoch + 1
+    assert member.training.learning_rates == run.history.lr[:kept]
+    assert member.training.optimizer == "rmsprop" and member.training.seed == 3
+    history = History([1.0] * 4, [0.5] * 4, [1.0] * 4, [0.5] * 4, [1e-3, 1e-3, 3e-4, 9e-5], 2)
+    head = _fake_run(task, "features", np.eye(4)[task.y_val.numpy()])
+    head.params = {**asdict(TrainConfig(batch_size=128)), "mode": "feature extraction",
+                   "input_px": 224}  # fmt: skip
+    head.history = history
+    tuned = _fake_run(task, "cells", np.eye(4)[task.y_val.numpy()])
+    tuned.params = {**asdict(TrainConfig(lr=3e-4)), "mode": "fine-tuning", "input_px": 224,
+                    "trainable_blocks": 2, "cell_loss_weight": 30.0, "training_views": "0,2",
+                    "tta_transforms": "0,2,4,6"}  # fmt: skip
+    tuned.history = history
+    effnet = efficientnet_member(tuned, head, "effnet", 0.6)
+    assert effnet.cell_loss_weight == 30.0 and effnet.trainable_blocks == 2
+    assert effnet.training_views == [0, 2] and effnet.views == [0, 2, 4, 6]
+    assert effnet.head_training.batch_size == 128
+    assert effnet.training is not None and effnet.training.learning_rates == [1e-3, 1e-3, 3e-4]
+    frozen = efficientnet_member(head, head, "features", 1.0)
+    assert frozen.training is None and frozen.cell_loss_weight is None
+    assert schedule_of(head).learning_rates == [1e-3, 1e-3, 3e-4]

@@ -210,7 +210,7 @@ def test_classify_without_a_registered_model_says_what_to_do(tmp_path, photo_001
 def test_train_publishes_a_version_scored_on_test_photos(tmp_path):
     """Two training photos, one validation photo, one test photo, one epoch per phase."""
     config = TEST_CONFIG.model_copy(deep=True)
-    effnet = config.members[1].model_copy(update={"views": [0]})
+    effnet = config.members[1].model_copy(update={"views": [0], "training_views": [0]})
     config = config.model_copy(update={"members": [config.members[0], effnet]})
     path = save_model_config(config, tmp_path / "tiny.json")
     done = bihar(tmp_path, "vision", "train", "--config", str(path), "--photos", "1,2,5,6")
@@ -240,3 +240,30 @@ def test_export_edge_writes_the_weight_file_of_a_version(tmp_path):
     assert blob[:8] == b"BIHAREDG" and blob[72:104] == bytes.fromhex(stored.sha256)
     missing = bihar(tmp_path, "vision", "export-edge", "--version", "9")
     assert missing.returncode == 2 and "has no version 9; available: [1]" in missing.stderr
+
+
+def test_models_that_share_a_member_train_it_once(fake_cwfid):
+    from bihar.vision.cwfid import build_tile_dataset
+    from bihar.vision.fit import FitData, fit_field_models
+    from bihar.vision.model_config import FieldModelConfig
+
+    scratch = {"kind": "scratch_cnn", "name": "scratch", "arch": "simple", "dropout": 0.0,
+               "batchnorm": True, "stored_px": 16, "input_px": 16,
+               "training": {"learning_rates": [0.01, 0.01], "batch_size": 4}}  # fmt: skip
+    tiles = {"tile": 16, "stride": 8}
+    alone = FieldModelConfig.model_validate(
+        {"tiles": tiles, "members": [{**scratch, "weight": 1.0}]}
+    )
+    pair = FieldModelConfig.model_validate(
+        {"tiles": tiles, "members": [{**scratch, "weight": 0.5},
+                                     {**scratch, "name": "wide", "dropout": 0.5, "weight": 0.5}]}
+    )  # fmt: skip
+    data = build_tile_dataset(fake_cwfid, alone.tiles.tile_config(16), None, 0.2, 0)
+    models = fit_field_models({"alone": alone, "pair": pair}, FitData.split(data, alone),
+                              fake_cwfid, None)  # fmt: skip
+    shared = models["alone"].members["scratch"].network
+    assert models["pair"].members["scratch"].network is shared
+    assert models["pair"].members["wide"].network is not shared
+    test = FitData.split(data, alone).test.images
+    outputs = models["pair"].member_outputs(test)
+    np.testing.assert_allclose(models["alone"].combine(outputs).proba, outputs["scratch"].proba)

@@ -27,6 +27,7 @@ from bihar.vision.classes import CLASS_NAMES, FOUR_CLASSES
 from bihar.vision.cnn import Architecture, build_cnn, count_parameters
 from bihar.vision.cwfid import TileDataset
 from bihar.vision.evaluation import Evaluation, evaluate
+from bihar.vision.model_config import EfficientNetMember, Schedule, ScratchMember
 from bihar.vision.native import DEFAULT_SPLIT, EfficientNetTop, trunk_activations
 from bihar.vision.photos import check_tiles
 from bihar.vision.pretrained import EfficientNetClassifier, array_digest, extract_features
@@ -318,21 +319,16 @@ def task_features(
 def run_feature_extraction(
     task: Task,
     name: str,
-    classifier: EfficientNetClassifier | EfficientNetTop,
+    head: nn.Module,
     features: Features,
     cfg: TrainConfig,
+    backbone: str = "efficientnet-lite0 (ImageNet, frozen)",
 ) -> RunResult:
-    """Train the linear head of `classifier` on frozen features (one MLflow run)."""
+    """Train a linear `head` on a frozen backbone's pooled features (one MLflow run)."""
     torch.manual_seed(cfg.seed)
-    params = _run_params(
-        task,
-        "pretrained",
-        cfg,
-        backbone="efficientnet-lite0 (ImageNet, frozen)",
-        mode="feature extraction",
-    )
+    params = _run_params(task, "pretrained", cfg, backbone=backbone, mode="feature extraction")
     on_features = replace(task, x_train=features.train, x_val=features.val)
-    return _train_and_evaluate(on_features, name, classifier.head, params, cfg, None)
+    return _train_and_evaluate(on_features, name, head, params, cfg, None)
 
 
 def run_fine_tuning(
@@ -343,13 +339,15 @@ def run_fine_tuning(
     cfg: TrainConfig,
     normalizer: Normalizer | None,
     cells: CellTargets | None = None,
+    training_views: Sequence[int] = (0,),
 ) -> RunResult:
     """Fine-tune the last `trainable_blocks` blocks + head of `classifier` (one MLflow run).
 
     An `EfficientNetTop` trains on a task built by `build_native_task` (trunk activations,
     `normalizer` None, `cfg.augment` off: flips and jitter are for images, not activations).
     With `cells` (a `native.CellSupervisedTop` and its training tiles' `cells.cell_fractions`),
-    the auxiliary per-cell crop/weed loss is added; the run records its weight.
+    the auxiliary per-cell crop/weed loss is added; the run records its weight, and the
+    dihedral `training_views` the task's training inputs hold (`with_training_views`).
     """
     torch.manual_seed(cfg.seed)
     classifier.freeze(trainable_blocks)
@@ -361,6 +359,7 @@ def run_fine_tuning(
         mode="fine-tuning",
         trainable_blocks=trainable_blocks,
         cell_loss_weight=cells.weight if cells is not None else 0.0,
+        training_views=",".join(map(str, training_views)),
     )
     return _train_and_evaluate(
         task, name, classifier, params, cfg, normalizer, batch_size=128, cells=cells
@@ -538,3 +537,45 @@ def restrict(task: Task, classes: Sequence[int], features: Features) -> tuple[Ta
         y_va, val_tiles, task.stored_px,
     )  # fmt: skip
     return small, Features(f_tr[k_tr], f_va[k_va])
+
+
+def schedule_of(run: RunResult) -> Schedule:
+    """The training schedule `run` would be replayed with (its settings, its kept epochs)."""
+    fields = TrainConfig.__dataclass_fields__
+    return Schedule.replaying(TrainConfig(**{k: run.params[k] for k in fields}), run.history)
+
+
+def _views_of(run: RunResult) -> list[int]:
+    return [int(k) for k in str(run.params.get("tta_transforms", "0")).split(",")]
+
+
+def scratch_member(run: RunResult, name: str, weight: float) -> ScratchMember:
+    """What a scratch run (or its TTA run) ships as: architecture, inputs, views, schedule."""
+    p = run.params
+    return ScratchMember(
+        name=name, arch=p["arch"], dropout=p["dropout"], batchnorm=p["batchnorm"],
+        stored_px=p["stored_px"], input_px=p["input_px"], views=_views_of(run), weight=weight,
+        training=schedule_of(run),
+    )  # fmt: skip
+
+
+def efficientnet_member(
+    run: RunResult, head_run: RunResult, name: str, weight: float
+) -> EfficientNetMember:
+    """What an EfficientNet run ships as. `head_run` is the feature-extraction run its head
+    started from (the run itself when it is one); views and training views from the params."""
+    p = run.params
+    fine_tuned = p["mode"] == "fine-tuning"
+    cells = float(p.get("cell_loss_weight", 0.0))
+    training_views = str(p.get("training_views", "0")).split(",")
+    return EfficientNetMember(
+        name=name,
+        input_px=p["input_px"],
+        trainable_blocks=p.get("trainable_blocks", 0),
+        cell_loss_weight=cells or None,
+        training_views=[int(k) for k in training_views],
+        views=_views_of(run),
+        weight=weight,
+        head_training=schedule_of(head_run),
+        training=schedule_of(run) if fine_tuned else None,
+    )

@@ -8,9 +8,9 @@ trained on the training and validation tiles together, replaying its schedule ep
 
 - scratch member: a fresh CNN (seeded) on its inputs, normalised with the statistics of these
   tiles;
-- EfficientNet member: the ImageNet trunk's activations of every view (cached), the linear head
-  replayed on the pooled features of view 0, then the top (and the cell head, fitted to the
-  tiles' per-cell crop/weed fractions) fine-tuned on all views.
+- EfficientNet member: the ImageNet trunk's activations of the training views (cached), the
+  linear head replayed on the pooled features of view 0, then the top (and the cell head,
+  fitted to the tiles' per-cell crop/weed fractions) fine-tuned on the training views.
 """
 
 from __future__ import annotations
@@ -135,8 +135,9 @@ def _fit_scratch(member: ScratchMember, tiles: np.ndarray, labels: torch.Tensor)
     schedule = member.training
     log.info("%s: %d epochs on %d tiles", member.name, len(schedule.learning_rates), len(x))
     refit_classifier(
-        network, x, labels, schedule.learning_rates, schedule.train_config(), normalizer
-    )
+        network, x, labels, schedule.learning_rates, schedule.train_config(), normalizer,
+        n_classes=len(FOUR_CLASSES),
+    )  # fmt: skip
     return MemberNetwork(member, network.eval(), normalizer)
 
 
@@ -152,9 +153,12 @@ def _fit_efficientnet(
     views = _activations_by_split(member, backbone, tiles, imagenet, cache_dir)
     torch.manual_seed(member.head_training.seed)
     top = EfficientNetTop(backbone, len(FOUR_CLASSES), member.split, member.dropout)
-    features = torch.from_numpy(pooled_features(top, views[member.views[0]]))
+    features = torch.from_numpy(pooled_features(top, views[0]))
     head = member.head_training
-    refit_classifier(top.head, features, labels, head.learning_rates, head.train_config())
+    refit_classifier(
+        top.head, features, labels, head.learning_rates, head.train_config(),
+        n_classes=len(FOUR_CLASSES),
+    )  # fmt: skip
     if member.training is None:  # frozen features and the linear head only
         network = EfficientNetTiles(Trunk(backbone, member.split), top)
         return MemberNetwork(member, network.eval(), imagenet)
@@ -163,12 +167,12 @@ def _fit_efficientnet(
         torch.manual_seed(member.training.seed)
         top = CellSupervisedTop.from_top(backbone, top)
         grid = cell_fractions(cwfid_root, tiles, member.cell_grid)
-        cells = CellTargets(cell_views(grid, member.views), member.cell_loss_weight)
+        cells = CellTargets(cell_views(grid, member.training_views), member.cell_loss_weight)
     else:
         top = copy.deepcopy(top)
     top.freeze(member.trainable_blocks)
-    x = torch.cat([views[k] for k in member.views])
-    y = labels.repeat(len(member.views))
+    x = torch.cat([views[k] for k in member.training_views])
+    y = labels.repeat(len(member.training_views))
     schedule = member.training
     log.info(
         "%s: head %d epochs, top %d epochs on %d inputs (%d views)",
@@ -176,10 +180,12 @@ def _fit_efficientnet(
         len(head.learning_rates),
         len(schedule.learning_rates),
         len(x),
-        len(member.views),
+        len(member.training_views),
     )
     cfg = schedule.train_config()
-    refit_classifier(top, x, y, schedule.learning_rates, cfg, None, cells=cells)
+    refit_classifier(
+        top, x, y, schedule.learning_rates, cfg, None, cells=cells, n_classes=len(FOUR_CLASSES)
+    )
     network = EfficientNetTiles(Trunk(backbone, member.split), top)
     return MemberNetwork(member, network.eval(), imagenet)
 
@@ -191,8 +197,9 @@ def _activations_by_split(
     imagenet: Normalizer,
     cache_dir: Path | None,
 ) -> dict[int, torch.Tensor]:
-    """Trunk activations of every view, computed (and cached) photo split by photo split, so
-    the notebook's caches of the training and validation tiles are reused."""
+    """Trunk activations of view 0 and every training view, computed (and cached) photo split
+    by photo split, so the notebook's caches of the training and validation tiles are reused."""
+    needed = sorted({0, *member.training_views})  # view 0 for the head's features
     splits = list(dict.fromkeys(tiles.splits.tolist()))
     order = np.concatenate([np.flatnonzero(tiles.splits == s) for s in splits])
     if not np.array_equal(order, np.arange(len(tiles))):
@@ -201,7 +208,7 @@ def _activations_by_split(
         dihedral_activations(
             backbone,
             tiles.images[tiles.splits == split],
-            member.views,
+            needed,
             member.input_px,
             imagenet,
             member.split,
@@ -209,4 +216,4 @@ def _activations_by_split(
         )
         for split in splits
     ]
-    return {k: torch.cat([p[k] for p in parts]) for k in member.views}
+    return {k: torch.cat([p[k] for p in parts]) for k in needed}

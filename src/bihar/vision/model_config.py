@@ -115,7 +115,8 @@ class EfficientNetMember(_Strict):
     """ImageNet EfficientNet-Lite0 on tiles resized to `input_px`: blocks before `split` frozen,
     a linear head on the pooled features, then (with a `training` schedule) the last
     `trainable_blocks` fine-tuned, with a per-cell crop/weed head when `cell_loss_weight` is
-    set; `views` are applied to the tile before resizing."""
+    set; `views` (averaged at prediction) and `training_views` are applied to the tile before
+    resizing."""
 
     kind: Literal["efficientnet_lite0"] = "efficientnet_lite0"
     name: str
@@ -125,6 +126,8 @@ class EfficientNetMember(_Strict):
     dropout: float = Field(0.2, ge=0, lt=1)
     cell_grid: int = Field(7, ge=1)
     cell_loss_weight: float | None = Field(None, gt=0)
+    training_views: list[View] = Field(default=[0], min_length=1)
+    """The views of every training tile the top is fine-tuned on (the head: view 0)."""
     views: list[View] = Field(default=[0], min_length=1)
     weight: float = Field(ge=0, le=1)
     head_training: Schedule

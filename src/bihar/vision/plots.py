@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
@@ -121,8 +122,8 @@ def learning_curves(results: Sequence[RunResult], title: str) -> Figure:
 def confusion_matrices(evaluations: Mapping[str, Evaluation], title: str) -> Figure:
     """Row-normalised confusion matrices (counts written in the cells)."""
     n = len(evaluations)
-    fig, axes = plt.subplots(1, n, figsize=(5.0 * n, 4.2), squeeze=False)
-    fig.subplots_adjust(wspace=0.55, bottom=0.22, top=0.8)
+    fig, axes = plt.subplots(1, n, figsize=(3.7 * n + 1, 3.8), squeeze=False)
+    fig.subplots_adjust(wspace=0.6, bottom=0.24, top=0.78, left=0.08, right=0.9)
     for ax, (name, ev) in zip(axes[0], evaluations.items(), strict=True):
         cm = ev.confusion
         share = cm / cm.sum(axis=1, keepdims=True).clip(min=1)
@@ -130,7 +131,7 @@ def confusion_matrices(evaluations: Mapping[str, Evaluation], title: str) -> Fig
         for i in range(cm.shape[0]):
             for j in range(cm.shape[1]):
                 colour = "white" if share[i, j] > 0.6 else "black"
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=colour, fontsize=8)
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=colour, fontsize=9)
         ticks = np.arange(len(ev.class_names))
         short = [c.replace("crop_and_weeds", "crop+weeds") for c in ev.class_names]
         ax.set_xticks(ticks, short, rotation=30, ha="right", fontsize=8)
@@ -143,7 +144,9 @@ def confusion_matrices(evaluations: Mapping[str, Evaluation], title: str) -> Fig
     return fig
 
 
-def per_class_scores(evaluations: Mapping[str, Evaluation], title: str) -> Figure:
+def per_class_scores(
+    evaluations: Mapping[str, Evaluation], title: str, data: str = "the test photos"
+) -> Figure:
     """Precision, recall and F1 per class for several models."""
     metrics = ("precision", "recall", "f1")
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
@@ -159,7 +162,7 @@ def per_class_scores(evaluations: Mapping[str, Evaluation], title: str) -> Figur
         ax.set_xlabel("class")
         ax.set_title(metric)
         ax.set_ylim(0, 1.05)
-    axes[0].set_ylabel("score on the test photos")
+    axes[0].set_ylabel(f"score on {data}")
     axes[-1].legend(fontsize=7, loc="lower right")
     fig.suptitle(title)
     fig.tight_layout()
@@ -171,6 +174,8 @@ def lime_panels(
     explanations: Sequence[TileExplanation],
     true_names: Sequence[str],
     class_names: Sequence[str],
+    title: str,
+    row_label: str = "validation tile",
 ) -> Figure:
     """Each tile, then its LIME superpixels: green supports the predicted class, red opposes."""
     from skimage.segmentation import mark_boundaries
@@ -190,14 +195,14 @@ def lime_panels(
         for ax in axes[:, i]:
             ax.set_xticks([])
             ax.set_yticks([])
-    axes[0, 0].set_ylabel("test tile", fontsize=8)
+    axes[0, 0].set_ylabel(row_label, fontsize=8)
     axes[1, 0].set_ylabel("top-5 superpixels", fontsize=8)
     handles = [
         Patch(color="#00ff00", label="supports the predicted class"),
         Patch(color="#ff0000", label="speaks against it"),
     ]
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8)
-    fig.suptitle("LIME explanations of the best model on test tiles")
+    fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
@@ -230,4 +235,30 @@ def cell_maps(
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.6, label="share of the cell covered")
     fig.suptitle(title)
+    return fig
+
+
+def selection_chart(table: pd.DataFrame, title: str) -> Figure:
+    """Validation macro-F1 of each candidate, and its gap to the best with a 95 % interval
+    (`selection.simplest_within_noise`'s table); candidates within the noise in blue."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.42 * len(table) + 1.4), sharey=True)
+    y = np.arange(len(table))
+    colours = ["#1f77b4" if w else "#bbbbbb" for w in table["within_noise"]]
+    axes[0].barh(y, table["val_macro_f1"], color=colours)
+    axes[0].set_xlim(max(0.0, table["val_macro_f1"].min() - 0.1), 1.0)
+    axes[0].set_xlabel("validation macro-F1")
+    axes[0].set_yticks(y, table.index, fontsize=8)
+    axes[0].invert_yaxis()
+    gap = table["best_minus_this"]
+    errors = np.vstack([gap - table["interval_low"], table["interval_high"] - gap])
+    axes[1].errorbar(gap, y, xerr=errors, fmt="o", color="black", ecolor="#888888", capsize=3)
+    axes[1].axvline(0, color="#1f77b4", lw=1)
+    axes[1].set_xlabel("best minus this model (95 % photo-bootstrap interval)")
+    handles = [
+        Patch(color="#1f77b4", label="not worse than the best beyond the noise"),
+        Patch(color="#bbbbbb", label="worse beyond the noise"),
+    ]
+    axes[1].legend(handles=handles, fontsize=8, loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
     return fig

@@ -195,6 +195,7 @@ def refit_classifier(
     normalizer: Normalizer | None = None,
     log_to_mlflow: bool = False,
     cells: CellTargets | None = None,
+    n_classes: int | None = None,
 ) -> History:
     """Train `model` in place for one epoch per entry of `learning_rates`, at that rate.
 
@@ -208,7 +209,8 @@ def refit_classifier(
     _check_cells(model, cells, len(y_train), cfg, x_train.ndim == 4)
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    weights = _class_weights(y_train, int(y_train.max()) + 1, cfg)
+    # the model's class count (a class may have no training tile when few photos are used)
+    weights = _class_weights(y_train, n_classes or int(y_train.max()) + 1, cfg)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_optimizer(cfg.optimizer, trainable, learning_rates[0], cfg.weight_decay)
     history, start = History(), time.perf_counter()
