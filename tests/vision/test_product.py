@@ -244,6 +244,7 @@ def test_export_edge_writes_the_weight_file_of_a_version(tmp_path):
 
 def test_models_that_share_a_member_train_it_once(fake_cwfid):
     from bihar.vision.cwfid import build_tile_dataset
+    from bihar.vision.field_model import predict_many
     from bihar.vision.fit import FitData, fit_field_models
     from bihar.vision.model_config import FieldModelConfig
 
@@ -267,3 +268,6 @@ def test_models_that_share_a_member_train_it_once(fake_cwfid):
     test = FitData.split(data, alone).test.images
     outputs = models["pair"].member_outputs(test)
     np.testing.assert_allclose(models["alone"].combine(outputs).proba, outputs["scratch"].proba)
+    both = predict_many(models, test)
+    np.testing.assert_allclose(both["alone"].proba, models["alone"].predict(test).proba)
+    np.testing.assert_allclose(both["pair"].proba, models["pair"].predict(test).proba)

@@ -149,12 +149,10 @@ class FieldModel:
         (e.g. onnxruntime in the edge benchmark); inputs and views stay these.
         """
         check_tiles(tiles, self.tile)
-        outputs = {}
-        for name, member in self.members.items():
-            cells = has_cell_head(member.config)
-            engine = (engines or {}).get(name) or torch_engine(member.network, cells)
-            outputs[name] = MemberOutput(*_member_predict(member, engine, tiles, batch_size, cells))
-        return outputs
+        return {
+            name: member_output(member, tiles, batch_size, (engines or {}).get(name))
+            for name, member in self.members.items()
+        }
 
     def combine(self, outputs: Mapping[str, MemberOutput]) -> Prediction:
         """The ensemble of the members' outputs: Σ weight × probabilities, plus the vote."""
@@ -178,6 +176,34 @@ class FieldModel:
     ) -> Prediction:
         """The prediction for uint8 tiles N×T×T×3 cut from photos (see `member_outputs`)."""
         return self.combine(self.member_outputs(tiles, batch_size, engines))
+
+
+@torch.inference_mode()
+def member_output(
+    member: MemberNetwork, tiles: np.ndarray, batch_size: int = 32, engine: Engine | None = None
+) -> MemberOutput:
+    """One member's view-averaged probabilities (and cover) of tiles cut from photos."""
+    cells = has_cell_head(member.config)
+    engine = engine or torch_engine(member.network, cells)
+    return MemberOutput(*_member_predict(member, engine, tiles, batch_size, cells))
+
+
+def predict_many(
+    models: Mapping[str, FieldModel], tiles: np.ndarray, batch_size: int = 32
+) -> dict[str, Prediction]:
+    """The predictions of several models whose members may share networks (e.g. the models
+    `fit.fit_field_models` trains together): each network runs once."""
+    done: dict[int, MemberOutput] = {}
+    out = {}
+    for key, model in models.items():
+        check_tiles(tiles, model.tile)
+        outputs = {}
+        for name, member in model.members.items():
+            if id(member.network) not in done:
+                done[id(member.network)] = member_output(member, tiles, batch_size)
+            outputs[name] = done[id(member.network)]
+        out[key] = model.combine(outputs)
+    return out
 
 
 @dataclass(frozen=True)
