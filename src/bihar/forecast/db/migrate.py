@@ -1,4 +1,10 @@
-"""Bring a database to the newest schema with Alembic (`alembic upgrade head` in code)."""
+"""Bring a database to the newest schema with Alembic (`alembic upgrade head` in code).
+
+A migration runs in one transaction on both backends (on SQLite too: see `engine`), so a process
+killed at any point of it leaves the database as it was, and the next command migrates it
+again. Concurrent migrations queue: on SQLite behind the write lock, on PostgreSQL behind a
+transaction-level advisory lock; the second then finds the schema current and does nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 log = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = "bihar.forecast.db:migrations"
+#: Key of the PostgreSQL advisory lock held while migrating (any constant unique to bihar).
+MIGRATION_LOCK_KEY = 0x6269686172  # "bihar"
 
 
 def alembic_config() -> Config:
@@ -22,11 +30,17 @@ def alembic_config() -> Config:
 
 
 def upgrade_head(engine: Engine) -> None:
-    """Apply every pending migration to the database behind `engine`."""
+    """Apply every pending migration to the database behind `engine`, in one transaction."""
     config = alembic_config()
     with engine.begin() as connection:
+        _lock_migrations(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _lock_migrations(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 def is_current(engine: Engine) -> bool:

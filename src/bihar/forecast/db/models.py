@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -84,7 +85,17 @@ class ModelVersion(Base):
     """Registry metadata of one immutable trained model version."""
 
     __tablename__ = "model_versions"
-    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_version_name_version"),)
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_model_version_name_version"),
+        # At most one served version per name.
+        Index(
+            "uq_model_versions_one_production",
+            "name",
+            unique=True,
+            sqlite_where=text("stage = 'production'"),
+            postgresql_where=text("stage = 'production'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
