@@ -31,7 +31,6 @@ from bihar.forecast.registry import (
     promote,
     register,
     serving_version,
-    should_promote,
 )
 from bihar.provenance import code_version, fingerprint, library_versions
 from bihar.reports import write_json_report
@@ -145,14 +144,11 @@ def train(
         files=files,
     )
     version = register(engine, settings.registry_dir, model, new)
-    try:
-        current: ModelVersion | None = serving_version(engine, name)
-    except RegistryError:
-        current = None
-    promoted = promote_mode is True or (promote_mode is None and should_promote(version, current))
-    if promoted:
-        promote(engine, version)
-        version.stage = "production"
+    if promote_mode is False:
+        serving = _serving(engine, name)
+    else:
+        serving = promote(engine, version, if_better=promote_mode is None)
+    promoted = serving is not None and serving.id == version.id
     seconds = time.perf_counter() - began
     _log_to_mlflow(settings, version, config, metrics, files)
     write_report(settings.reports_dir, comparison, config.name, version, promoted)
@@ -164,12 +160,19 @@ def train(
         metrics["mae_ratio_vs_seasonal_naive"],
         "promoted"
         if promoted
-        else f"not promoted (serving v{current.version})"
-        if current
+        else f"not promoted (serving v{serving.version})"
+        if serving
         else "not promoted",
         seconds,
     )
     return TrainingResult(version, promoted, comparison, seconds)
+
+
+def _serving(engine: Engine, name: str) -> ModelVersion | None:
+    try:
+        return serving_version(engine, name)
+    except RegistryError:
+        return None
 
 
 def _csv(forecasts: pd.DataFrame) -> bytes:
