@@ -6,12 +6,16 @@ Every script, notebook and the API read their configuration here, never from ad-
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The database back-ends the project runs on (`postgres://` is read as PostgreSQL too).
+DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")
 
 
 def _find_root() -> Path:
@@ -101,6 +105,25 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in DATABASE_BACKENDS:
+            raise ValueError(
+                "not a SQLite or PostgreSQL URL; use sqlite:////path/to/weather.db or "
+                "postgresql+psycopg://user@host:5432/database"
+            )
+        return value
+
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if not self.database_url:
@@ -124,7 +147,37 @@ class Settings(BaseSettings):
         return self.root_dir / "reports"
 
 
+class ConfigurationError(ValueError):
+    """The environment (or `.env`) sets a value the settings refuse; the message names the
+    variable, the value and what is expected, in one line."""
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> ConfigurationError:
+        problems = [
+            f"{_variable(str(error['loc'][0]) if error['loc'] else '')}={error['input']!r}: "
+            f"{error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        ]
+        return cls(f"invalid configuration: {'; '.join(problems)}")
+
+
+def _variable(field: str) -> str:
+    """The environment variable that set `field` (a field name, or already a variable)."""
+    info = Settings.model_fields.get(field)
+    if info is None:
+        return field
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        names = [str(choice) for choice in alias.choices]
+        return next((name for name in names if name in os.environ), names[0])
+    return f"BIHAR_{field.upper()}"
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings (cached; tests call `get_settings.cache_clear()`)."""
-    return Settings()
+    """The process-wide settings (cached; tests call `get_settings.cache_clear()`);
+    `ConfigurationError` when the environment sets an invalid value."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError.from_validation(exc) from None

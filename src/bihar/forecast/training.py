@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from bihar.atomic_write import write_text_atomic
@@ -22,7 +23,7 @@ from bihar.forecast.baselines import ClimatologyForecaster, Persistence, Seasona
 from bihar.forecast.db.models import ModelVersion
 from bihar.forecast.history import load_history
 from bihar.forecast.models import DirectForecaster, ModelConfig
-from bihar.forecast.observations import location_id
+from bihar.forecast.observations import location_id, stored_range
 from bihar.forecast.plots import backtest_figure, horizon_figure, png_bytes
 from bihar.forecast.registry import (
     NewVersion,
@@ -53,7 +54,16 @@ def load_config(path: Path) -> ModelConfig:
     try:
         return ModelConfig.model_validate_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TrainingError(f"no model configuration at {path}") from None
+        raise TrainingError(
+            f"no model configuration at {path}; set BIHAR_FORECAST_CONFIG to one (the checkout "
+            "ships model/config.json)"
+        ) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the file"
+        raise TrainingError(
+            f"{path} is not a valid model configuration ({where}: {first['msg']})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -81,8 +91,14 @@ def train(
     began = time.perf_counter()
     upper = None if end is None else pd.Timestamp(end) + pd.Timedelta(hours=23)
     with engine.connect() as conn:
-        series = load_history(conn, location, end=upper)
         loc_id = location_id(conn, location)
+        stored = stored_range(conn, loc_id)
+        if end is not None and stored is not None and end > stored[1].date():
+            raise TrainingError(
+                f"--end {end} is after the newest stored hour of {location} "
+                f"({stored[1]:%Y-%m-%d %H:%M} UTC); give an earlier --end, or acquire up to it"
+            )
+        series = load_history(conn, location, end=upper)
     if series.empty:
         raise TrainingError(f"no history stored for {location}; run data/acquire.py first")
     first, last = series.index.min(), series.index.max()
