@@ -81,8 +81,10 @@ class Settings(BaseSettings):
         description="What GET /version answers: 0.0.0 locally, the commit id in CI-built images.",
     )
     mlflow_tracking_uri: str = Field(
-        default=f"sqlite:///{ROOT / 'mlflow.db'}",
+        default="",
         validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "BIHAR_MLFLOW_TRACKING_URI"),
+        description="MLflow store; empty means the SQLite file <root_dir>/mlflow.db (run "
+        "artifacts go to <root_dir>/mlruns either way).",
     )
     forecast_config: Path | None = Field(
         default=None,
@@ -125,9 +127,11 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _default_database(self) -> Settings:
+    def _defaults_under_root(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.root_dir / 'data' / 'weather.db'}"
+        if not self.mlflow_tracking_uri:
+            self.mlflow_tracking_uri = f"sqlite:///{self.root_dir / 'mlflow.db'}"
         return self
 
     @property
@@ -145,6 +149,11 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.root_dir / "reports"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        """Where MLflow runs store their artifacts (whatever folder a command runs from)."""
+        return self.root_dir / "mlruns"
 
 
 class ConfigurationError(ValueError):
