@@ -81,7 +81,8 @@ demo: refresh monitor serve
 bench-refresh: install
 	$(BIN)/python benchmarks/refresh.py --date $(DATE)
 
-## bench-load: wrk at 64 connections on /predictions, /predictions/observed and a bare endpoint → reports/load.*
+## bench-load: wrk at 64 connections on /predictions and /predictions/observed, cached and not, and
+##   a bare endpoint → reports/load.*
 bench-load: install demo-state
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python benchmarks/load.py --date $(DATE)

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         description="How long the API reuses a serialized answer (BIHAR_API_CACHE_SECONDS); "
         "0 disables the cache.",
     )
+    api_cache_megabytes: float = Field(
+        default=64.0,
+        gt=0,
+        description="The most each of the API's two caches may hold (BIHAR_API_CACHE_MEGABYTES); "
+        "the least recently used answers go first.",
+    )
     seed: int = 42
 
     @field_validator("log_level")

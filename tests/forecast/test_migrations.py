@@ -21,7 +21,14 @@ from bihar.forecast.db.migrate import alembic_config
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
-TABLES = {"locations", "weather_observations", "model_versions", "predictions", "ingestion_runs"}
+TABLES = {
+    "locations",
+    "weather_observations",
+    "model_versions",
+    "predictions",
+    "ingestion_runs",
+    "served_days",
+}
 
 # The child runs the real CLI; a listener stops it for good just after the first statement that
 # starts with the given text (inside the migration's transaction) and announces it.

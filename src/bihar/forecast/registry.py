@@ -22,9 +22,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from bihar.forecast.db.locks import lock_until_commit
 from bihar.forecast.db.models import ModelVersion
 
 log = logging.getLogger(__name__)
@@ -149,14 +150,8 @@ def _session(engine: Engine) -> Session:
 
 
 def _lock_name(session: Session, name: str) -> None:
-    """Serialise registry writes of one model name until the transaction ends.
-
-    SQLite: the writer engine's transactions already hold the database's write lock (BEGIN
-    IMMEDIATE). PostgreSQL: a transaction-level advisory lock keyed on the name.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"bihar.registry:{name}".encode()).digest()[:8], "big")
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key - (1 << 63)})
+    """Registry writes of one model name take turns until the transaction ends."""
+    lock_until_commit(session.connection(), f"registry:{name}")
 
 
 def _next_version(session: Session, family: Path, name: str) -> int:

@@ -14,13 +14,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine
+
+from bihar.forecast.db.locks import lock_until_commit
 
 log = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = "bihar.forecast.db:migrations"
-#: Key of the PostgreSQL advisory lock held while migrating (any constant unique to bihar).
-MIGRATION_LOCK_KEY = 0x6269686172  # "bihar"
 
 
 def alembic_config() -> Config:
@@ -30,17 +30,18 @@ def alembic_config() -> Config:
 
 
 def upgrade_head(engine: Engine) -> None:
-    """Apply every pending migration to the database behind `engine`, in one transaction."""
+    """Apply every pending migration to the database behind `engine`, in one transaction; when
+    any ran, the served days (derived data) are remade by the code of this revision."""
     config = alembic_config()
     with engine.begin() as connection:
-        _lock_migrations(connection)
+        lock_until_commit(connection, "migrations")
+        before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        if MigrationContext.configure(connection).get_current_revision() != before:
+            from bihar.forecast.served import remake_all_served_days
 
-
-def _lock_migrations(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            remake_all_served_days(connection)
 
 
 def is_current(engine: Engine) -> bool:

@@ -163,3 +163,22 @@ class IngestionRun(Base):
     long_gaps: Mapped[list[str]] = mapped_column(Json, default=list)
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ServedDay(Base):
+    """What the API answers for one day of one location, remade whenever the day's predictions
+    or observations change (`bihar.forecast.served`): the day's slots as JSON arrays, as
+    `/predictions` and as `/predictions/observed` show them, and the sums of its known errors."""
+
+    __tablename__ = "served_days"
+
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slots: Mapped[str] = mapped_column(Text)
+    observed_slots: Mapped[str] = mapped_column(Text)
+    errors: Mapped[int] = mapped_column(Integer)
+    absolute_error_sum: Mapped[float] = mapped_column(Float)
+    squared_error_sum: Mapped[float] = mapped_column(Float)
+    error_sum: Mapped[float] = mapped_column(Float)
