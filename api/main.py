@@ -114,8 +114,8 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 async def _cached(
     request: Request, key: Hashable, build: Callable[..., bytes], *args: object
 ) -> tuple[bytes, bool]:
-    """The cached answer for `key`, else `build(engine, *args)` run in the thread pool (the
-    database call blocks) and cached; and whether it came from the cache.
+    """The cached answer for `key`, else `build(engine, *args)` run by `_build` and cached; and
+    whether it came from the cache.
 
     Requests that miss while the same answer is being built wait for that build instead of
     starting their own (when the cache expires under load, one query runs, not one per

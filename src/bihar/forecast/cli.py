@@ -49,6 +49,8 @@ def _acquire(args: argparse.Namespace) -> int:
     from bihar.forecast.acquisition import acquire, period
     from bihar.forecast.sources import open_source
 
+    if not args.backfill and args.days < 1:
+        raise UsageError("--days must be at least 1")
     if args.since and not args.backfill:
         raise UsageError("--since only goes with --backfill")
     if args.since and args.since > args.date:
