@@ -81,7 +81,8 @@ demo: refresh monitor serve
 bench-refresh: install
 	$(BIN)/python benchmarks/refresh.py --date $(DATE)
 
-## bench-load: wrk at 64 connections on /predictions, /predictions/observed and a bare endpoint → reports/load.*
+## bench-load: wrk at 64 connections on /predictions and /predictions/observed, cached and not, and
+##   a bare endpoint → reports/load.*
 bench-load: install demo-state
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python benchmarks/load.py --date $(DATE)
@@ -92,7 +93,7 @@ bench-backfill: install
 
 # --- container ---
 CONTAINER := scripts/container
-.PHONY: container-tools runtime-requirements container-lint container-test container-demo demo-state
+.PHONY: container-tools runtime-requirements container-lint container-test bench-container container-demo demo-state
 
 ## container-tools: install docker.io, docker-registry, debootstrap, shellcheck, docker-compose
 ##   (apt) and the npm linters (under ~/.cache/bihar) when missing
@@ -108,9 +109,14 @@ container-lint: install container-tools
 	PYTHON=$(BIN)/python $(CONTAINER)/lint.sh
 
 ## container-test: own dockerd, debootstrap base, cold build, rebuild after a code change,
-##   registry round trip, contract tests; writes reports/container.{json,md}
+##   registry round trip, contract tests (writes no report)
 container-test: install container-tools demo-state
 	BIHAR_CONTAINER=1 $(BIN)/pytest -m container tests/container
+
+## bench-container: the container suite, writing its build, push and pull times to
+##   reports/container.{json,md}
+bench-container: install container-tools demo-state
+	BIHAR_CONTAINER=1 BIHAR_CONTAINER_REPORTS=reports $(BIN)/pytest -m container tests/container
 
 ## demo-state: what the image serves (database, registry, figures): made by refresh + monitor when
 ##   data/weather.db is missing

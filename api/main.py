@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Hashable
@@ -25,23 +26,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bihar.forecast.db.engine import make_engine
 from bihar.forecast.db.migrate import is_current
 from bihar.forecast.locations import UnknownLocationError, get_location
-from bihar.forecast.queries import (
-    predicted_days,
-    predictions_with_observed,
-    registered_models,
-    stored_predictions,
-    summarise,
-)
+from bihar.forecast.queries import predicted_days, registered_models, served_day, served_period
 from bihar.forecast.schemas import (
     DateRange,
     DayPredictions,
     ErrorBody,
-    ErrorSummary,
     Health,
     ModelInfo,
-    ObservedSlot,
     PredictionsWithObserved,
-    SlotPrediction,
 )
 from bihar.logs import configure_logging
 from bihar.settings import get_settings
@@ -81,11 +73,12 @@ LocationName = Annotated[
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging()
-    app.state.engine = make_engine(get_settings().database_url)
-    seconds = get_settings().api_cache_seconds
-    app.state.cache = TTLCache[bytes](seconds)
-    app.state.response_cache = TTLCache[CachedResponse](seconds)
+    app.state.engine = make_engine(get_settings().database_url, writer=False)
+    seconds, bound = get_settings().api_cache_seconds, int(get_settings().api_cache_megabytes * 1e6)
+    app.state.cache = TTLCache[bytes](seconds, max_bytes=bound)
+    app.state.response_cache = TTLCache[CachedResponse](seconds, max_bytes=bound)
     app.state.in_flight = {}
+    app.state.inline_queries = app.state.engine.dialect.name == "sqlite"
     log.info("serving %s, version %s", app.state.engine.url, get_settings().app_version)
     # Everything loaded so far (pandas, SQLAlchemy, pydantic schemas…) lives as long as the
     # process: moving it out of the collector's generations keeps full collections short.
@@ -121,8 +114,8 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 async def _cached(
     request: Request, key: Hashable, build: Callable[..., bytes], *args: object
 ) -> tuple[bytes, bool]:
-    """The cached answer for `key`, else `build(engine, *args)` run in the thread pool (the
-    database call blocks) and cached; and whether it came from the cache.
+    """The cached answer for `key`, else `build(engine, *args)` run by `_build` and cached; and
+    whether it came from the cache.
 
     Requests that miss while the same answer is being built wait for that build instead of
     starting their own (when the cache expires under load, one query runs, not one per
@@ -133,7 +126,7 @@ async def _cached(
     if body is not None:
         return body, True
     if state.cache.seconds <= 0:
-        return await run_in_threadpool(build, state.engine, *args), False
+        return await _build(state, build, args), False
     flight = state.in_flight.get(key)
     if flight is None:
         flight = asyncio.ensure_future(_fill(state, key, build, args))
@@ -144,11 +137,20 @@ async def _cached(
 
 async def _fill(state: Any, key: Hashable, build: Callable[..., bytes], args: tuple) -> bytes:
     try:
-        body = await run_in_threadpool(build, state.engine, *args)
+        body = await _build(state, build, args)
         state.cache.put(key, body)
         return body
     finally:
         del state.in_flight[key]
+
+
+async def _build(state: Any, build: Callable[..., bytes], args: tuple) -> bytes:
+    """`build(engine, *args)`: on the event loop for SQLite, whose queries read a local file in
+    a fraction of a millisecond (less than handing them to a worker thread costs); in the
+    thread pool for a database server, so that waiting on the network never blocks the loop."""
+    if state.inline_queries:
+        return build(state.engine, *args)
+    return await run_in_threadpool(build, state.engine, *args)
 
 
 def _location(name: str | None) -> str:
@@ -197,24 +199,18 @@ async def predictions(
     return Response(body, media_type="application/json")
 
 
-def _slot_fields(row: Any) -> dict[str, Any]:
-    """The fields every answered slot carries, from a stored-prediction row."""
-    return {
-        "target_time": row.target_time,
-        "horizon": row.horizon,
-        "predicted_celsius": row.predicted,
-        "model_version": f"{row.model} v{row.model_version}",
-        "issue_time": row.issue_time,
-    }
-
-
 def _day_predictions(engine: Engine, name: str, day: date) -> bytes:
-    with engine.connect() as conn:
-        rows = stored_predictions(conn, name, day, day)
-    if not rows:
+    slots = served_day(engine, name, day)
+    if slots is None:
         raise _no_predictions(engine, name, str(day))
-    slots = [SlotPrediction(**_slot_fields(row)) for row in rows]
-    return DayPredictions(location=name, date=day, slots=slots).model_dump_json().encode()
+    return _json({"location": name, "date": str(day)}, slots)
+
+
+def _json(fields: dict[str, object], slots: str, **after: object) -> bytes:
+    """One JSON object: `fields`, then `slots` (a JSON array as served), then `after`."""
+    head = json.dumps(fields)[:-1]
+    tail = "".join(f", {json.dumps(key)}: {json.dumps(value)}" for key, value in after.items())
+    return f'{head}, "slots": {slots}{tail}}}'.encode()
 
 
 @app.get(
@@ -252,24 +248,12 @@ async def predictions_observed(
 
 
 def _predictions_with_observed(engine: Engine, name: str, start: date, end: date) -> bytes:
-    with engine.connect() as conn:
-        frame = predictions_with_observed(conn, name, start, end)
-    if frame.empty:
+    days, summary = served_period(engine, name, start, end)
+    if not days:
         raise _no_predictions(engine, name, f"{start} to {end}")
-    summary = summarise(frame["error"])
-    frame = frame.astype(object).where(frame.notna(), None)
-    slots = [
-        ObservedSlot(
-            **_slot_fields(row),
-            observed_celsius=None if row.observed is None else round(row.observed, 3),
-            error_celsius=None if row.error is None else round(row.error, 3),
-        )
-        for row in frame.itertuples()
-    ]
-    answer = PredictionsWithObserved(
-        location=name, start=start, end=end, slots=slots, summary=ErrorSummary(**summary.__dict__)
-    )
-    return answer.model_dump_json().encode()
+    slots = "[" + ",".join(day[1:-1] for day in days) + "]"
+    fields = {"location": name, "start": str(start), "end": str(end)}
+    return _json(fields, slots, summary=summary.__dict__)
 
 
 @app.get("/version", response_model=str, tags=["service"])
@@ -290,7 +274,8 @@ def health(engine: EngineDep) -> Health | JSONResponse:
     except Exception as exc:  # a health check reports, it does not fail
         database = f"unreachable: {type(exc).__name__}"
     status = "ok" if database == "ok" else "unavailable"
-    log.info("health -> %s (database %s)", status, database)
+    level = logging.INFO if status == "ok" else logging.WARNING
+    log.log(level, "health -> %s (database %s)", status, database)
     body = Health(status=status, database=database)
     return body if status == "ok" else JSONResponse(body.model_dump(), status_code=503)
 
@@ -341,4 +326,7 @@ async def invalid_request(request: Request, exc: RequestValidationError) -> JSON
 @app.exception_handler(StarletteHTTPException)
 async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     log.warning("%s %s -> %d: %s", request.method, request.url.path, exc.status_code, exc.detail)
-    return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code)
+    # The framework's own headers stay (a 405 names the allowed methods in `Allow`).
+    return JSONResponse(
+        {"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+    )

@@ -1,5 +1,6 @@
 """Benchmark: the whole refresh (acquire 6 years of Boston → backtest and train the production
-configuration → predict 31 days) on a fresh SQLite database. Writes reports/refresh.{json,md}.
+configuration → predict 31 days) on a fresh SQLite database. Writes reports/refresh.{json,md},
+and the backtest of the trained model to reports/forecast_backtest.{json,md}.
 
     .venv/bin/python benchmarks/refresh.py [--date 2025-10-31]
 """
@@ -18,6 +19,7 @@ from report import machine, write_report
 from bihar.forecast.db.engine import make_engine
 from bihar.forecast.db.migrate import upgrade_head
 from bihar.forecast.refresh import refresh
+from bihar.forecast.training import load_config, write_backtest_report
 from bihar.logs import configure_logging
 from bihar.settings import Settings, get_settings
 
@@ -72,6 +74,14 @@ def main() -> None:
             f"({result.acquisition.hours:,} hours acquired, {result.prediction.rows} predictions; "
             f"1-minute load average {report['load_average_1min_at_start']} when it started).",
         ],
+    )
+    training = result.training
+    write_backtest_report(
+        repo.reports_dir,
+        training.comparison,
+        load_config(repo.model_config_path).name,
+        training.version,
+        training.promoted,
     )
     print(json.dumps(report, indent=2))
 

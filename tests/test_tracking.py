@@ -27,3 +27,23 @@ def test_a_run_is_recorded_and_leaves_the_settings_alone(tmp_path, monkeypatch):
         assert run.data.params["long"].endswith("...") and len(run.data.params["long"]) == 500
     finally:
         get_settings.cache_clear()
+
+
+def test_artifacts_go_under_the_root_folder_not_the_working_folder(tmp_path, monkeypatch):
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("BIHAR_ROOT_DIR", str(root))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("BIHAR_MLFLOW_TRACKING_URI", raising=False)
+    get_settings.cache_clear()
+    try:
+        with mlflow_run("artifacts-test", "r1") as run:
+            (tmp_path / "note.txt").write_text("kept")
+            mlflow.log_artifact(str(tmp_path / "note.txt"))
+        assert get_settings().mlflow_tracking_uri == f"sqlite:///{root / 'mlflow.db'}"
+        stored = root / "mlruns" / run.info.run_id / "artifacts" / "note.txt"
+        assert stored.read_text() == "kept"
+        assert list(elsewhere.iterdir()) == []
+    finally:
+        get_settings.cache_clear()

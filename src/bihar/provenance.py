@@ -6,15 +6,21 @@ import hashlib
 import platform
 import subprocess
 from importlib import metadata
+from pathlib import Path
 
 import pandas as pd
 
 from bihar.settings import get_settings
 
+#: The folder of the running code: inside a git checkout when the package is installed from one.
+CODE_DIR = Path(__file__).resolve().parent
+
 
 def code_version() -> str:
-    """The git commit of the checkout (`+dirty` with uncommitted changes), else the app version."""
-    root = get_settings().root_dir
+    """The git commit of the checkout the running code comes from (`+dirty` with uncommitted
+    changes), whatever the root folder of the data; else (an installed wheel, as in the image)
+    the app version."""
+    root = CODE_DIR
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True

@@ -6,12 +6,16 @@ Every script, notebook and the API read their configuration here, never from ad-
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The database back-ends the project runs on (`postgres://` is read as PostgreSQL too).
+DATABASE_BACKENDS = ("sqlite", "postgresql", "postgres")
 
 
 def _find_root() -> Path:
@@ -77,8 +81,10 @@ class Settings(BaseSettings):
         description="What GET /version answers: 0.0.0 locally, the commit id in CI-built images.",
     )
     mlflow_tracking_uri: str = Field(
-        default=f"sqlite:///{ROOT / 'mlflow.db'}",
+        default="",
         validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "BIHAR_MLFLOW_TRACKING_URI"),
+        description="MLflow store; empty means the SQLite file <root_dir>/mlflow.db (run "
+        "artifacts go to <root_dir>/mlruns either way).",
     )
     forecast_config: Path | None = Field(
         default=None,
@@ -101,6 +107,12 @@ class Settings(BaseSettings):
         description="Where PyTorch trains and predicts (BIHAR_TORCH_DEVICE): auto = CUDA when "
         "available, else the CPU.",
     )
+    api_cache_megabytes: float = Field(
+        default=64.0,
+        gt=0,
+        description="The most each of the API's two caches may hold (BIHAR_API_CACHE_MEGABYTES); "
+        "the least recently used answers go first.",
+    )
     seed: int = 42
 
     @field_validator("log_level")
@@ -111,10 +123,31 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in DATABASE_BACKENDS:
+            raise ValueError(
+                "not a SQLite or PostgreSQL URL; use sqlite:////path/to/weather.db or "
+                "postgresql+psycopg://user@host:5432/database"
+            )
+        return value
+
     @model_validator(mode="after")
-    def _default_database(self) -> Settings:
+    def _defaults_under_root(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.root_dir / 'data' / 'weather.db'}"
+        if not self.mlflow_tracking_uri:
+            self.mlflow_tracking_uri = f"sqlite:///{self.root_dir / 'mlflow.db'}"
         return self
 
     @property
@@ -137,8 +170,43 @@ class Settings(BaseSettings):
     def reports_dir(self) -> Path:
         return self.root_dir / "reports"
 
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        """Where MLflow runs store their artifacts (whatever folder a command runs from)."""
+        return self.root_dir / "mlruns"
+
+
+class ConfigurationError(ValueError):
+    """The environment (or `.env`) sets a value the settings refuse; the message names the
+    variable, the value and what is expected, in one line."""
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> ConfigurationError:
+        problems = [
+            f"{_variable(str(error['loc'][0]) if error['loc'] else '')}={error['input']!r}: "
+            f"{error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        ]
+        return cls(f"invalid configuration: {'; '.join(problems)}")
+
+
+def _variable(field: str) -> str:
+    """The environment variable that set `field` (a field name, or already a variable)."""
+    info = Settings.model_fields.get(field)
+    if info is None:
+        return field
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        names = [str(choice) for choice in alias.choices]
+        return next((name for name in names if name in os.environ), names[0])
+    return f"BIHAR_{field.upper()}"
+
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings (cached; tests call `get_settings.cache_clear()`)."""
-    return Settings()
+    """The process-wide settings (cached; tests call `get_settings.cache_clear()`);
+    `ConfigurationError` when the environment sets an invalid value."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError.from_validation(exc) from None

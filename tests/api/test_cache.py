@@ -27,6 +27,20 @@ def test_size_is_bounded_least_recently_used_first():
     assert cache.get("b") is None and cache.get("a") == b"1" and cache.get("c") == b"3"
 
 
+def test_bytes_are_bounded_least_recently_used_first():
+    cache = TTLCache(seconds=60, max_bytes=10)
+    cache.put("a", b"1234")
+    cache.put("b", b"5678")
+    cache.get("a")
+    cache.put("c", b"90ab")  # 12 bytes: over the bound, the least recently used goes
+    assert cache.get("b") is None and cache.get("a") == b"1234" and cache.get("c") == b"90ab"
+    assert cache.bytes == 8
+    cache.put("a", b"12")  # replacing an entry counts its new size only
+    assert cache.bytes == 6
+    cache.put("huge", b"x" * 11)  # larger than the whole bound: not kept, nothing evicted
+    assert cache.get("huge") is None and len(cache) == 2
+
+
 def test_zero_seconds_disables_it():
     cache = TTLCache(seconds=0)
     cache.put("a", b"1")
@@ -34,7 +48,9 @@ def test_zero_seconds_disables_it():
 
 
 def _request(seconds: float) -> SimpleNamespace:
-    state = SimpleNamespace(cache=TTLCache(seconds), in_flight={}, engine=None)
+    state = SimpleNamespace(
+        cache=TTLCache(seconds), in_flight={}, engine=None, inline_queries=False
+    )
     return SimpleNamespace(app=SimpleNamespace(state=state))
 
 

@@ -137,15 +137,25 @@ def test_version_comes_from_the_build(sqlite_pipeline, monkeypatch):
         assert client.get("/version").json() == "3f2c1ab"
 
 
-def test_health_reports_an_unmigrated_database(tmp_path, monkeypatch):
+def test_health_reports_an_unmigrated_database_at_warning(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     from bihar.settings import get_settings
 
     get_settings.cache_clear()
+    caplog.set_level(logging.INFO, logger="bihar.api")
     with TestClient(app) as client:
         answer = client.get("/health")
     assert answer.status_code == 503
     assert answer.json()["status"] == "unavailable"
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("health ->")]
+    assert record.levelno == logging.WARNING and "unavailable" in record.getMessage()
+
+
+def test_an_unsupported_method_is_answered_405_with_allow(client):
+    answer = client.post("/predictions", params={"date": DAY})
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET"
+    assert client.delete("/version").headers["allow"] == "GET"
 
 
 def test_monitoring_plot(client, pipeline):
@@ -194,7 +204,7 @@ def test_unexpected_errors_are_logged_and_answered_without_internals(client, mon
     def broken(*args, **kwargs):
         raise RuntimeError("secret connection string postgres://admin:hunter2@db")
 
-    monkeypatch.setattr(api.main, "stored_predictions", broken)
+    monkeypatch.setattr(api.main, "served_day", broken)
     caplog.set_level(logging.INFO)
     answer = client.get(
         "/predictions", params={"date": "2025-10-30"}, headers={"X-Request-ID": "boom"}

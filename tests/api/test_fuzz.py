@@ -5,7 +5,9 @@ conforming to the documented schema, status codes and content types.
 Every default check runs except `positive_data_acceptance`: `start <= end` and the 366-day cap
 of /predictions/observed are rules across parameters that OpenAPI cannot express, so a
 schema-valid request may rightly be refused with 422 (the endpoint tests check those answers).
-Invalid data must still be rejected (`negative_data_rejection`)."""
+Invalid data must still be rejected (`negative_data_rejection`). Then schemathesis's coverage
+phase sends every method the schema does not declare to every path, and its `unsupported_method`
+check requires a 405 that names the allowed methods in `Allow`."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.generation.meta import CoverageScenario, coverage_scenario
+from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
 from api.main import app
 from tests.api.conftest import use_store
@@ -44,6 +47,24 @@ def test_fuzzing_finds_no_server_error_and_no_schema_violation(sqlite_pipeline, 
             statuses.append(response.status_code)
 
         fuzz()
+        probes = [
+            case
+            for op in operations
+            for case in schema.iter_coverage_cases(
+                op,
+                generation_modes=list(GenerationMode),
+                generation_config=schema.config.generation_for(operation=op),
+            )
+            if coverage_scenario(case) == CoverageScenario.UNSPECIFIED_HTTP_METHOD
+        ]
+        refused = [case.call_and_validate(checks=[unsupported_method]) for case in probes]
+    assert {(case.path, case.method) for case in probes} >= {
+        ("/predictions", "POST"),
+        ("/predictions/observed", "DELETE"),
+        ("/health", "PUT"),
+    }
+    assert {answer.status_code for answer in refused} == {405}
+    assert all(answer.headers["allow"] == ["GET"] for answer in refused)
     assert len(statuses) >= MIN_REQUESTS
     assert not [s for s in statuses if s >= 500]
     assert {200, 404, 422} <= set(statuses), "the fuzzing should reach success and both errors"

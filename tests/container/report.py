@@ -28,7 +28,7 @@ def write_report(figures: dict[str, object], folder: Path) -> None:
     lines = [
         "# Container figures",
         "",
-        "Written by `make container-test` (tests/container). Machine: "
+        "Written by `make bench-container` (the tests/container suite). Machine: "
         f"{figures.get('cpus')} CPUs, load average {figures.get('load_average_at_start')} "
         f"at the start (other sessions share the cores); docker {figures.get('docker_version')}.",
         f"Base image: `{figures.get('base_image')}` (debootstrap bookworm + python3 3.11, "

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bihar.forecast.sources import SnapshotSource
 from bihar.settings import get_settings
 
 
@@ -33,3 +35,19 @@ def slice_payload(payload: dict[str, Any], start: str, end: str) -> dict[str, An
     out = copy.deepcopy({k: v for k, v in payload.items() if k != "hourly"})
     out["hourly"] = {k: v[lo:hi] for k, v in payload["hourly"].items()}
     return out
+
+
+def snapshot(
+    folder: Path,
+    payload: dict[str, Any],
+    start: str = "2024-03-01",
+    end: str = "2024-03-10",
+    edit: Callable[[dict[str, list]], None] | None = None,
+) -> SnapshotSource:
+    """An offline source holding `start`…`end` of `payload`, its hourly arrays changed by `edit`."""
+    answer = slice_payload(payload, start, end)
+    if edit:
+        edit(answer["hourly"])
+    path = folder / f"boston_archive_{start}_{end}.json"
+    path.write_text(json.dumps(answer), encoding="utf-8")
+    return SnapshotSource(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
@@ -15,18 +14,9 @@ from bihar.forecast.acquisition import acquire, period
 from bihar.forecast.db.models import Base, IngestionRun, Observation
 from bihar.forecast.locations import get_location
 from bihar.forecast.sources import OutOfRangeError, SnapshotSource
-from tests.forecast.conftest import slice_payload
+from tests.forecast.conftest import slice_payload, snapshot
 
 BOSTON = get_location("boston")
-
-
-def snapshot(tmp_path, payload, start="2024-03-01", end="2024-03-10", edit=None):
-    answer = slice_payload(payload, start, end)
-    if edit:
-        edit(answer["hourly"])
-    path = tmp_path / f"boston_archive_{start}_{end}.json"
-    path.write_text(json.dumps(answer), encoding="utf-8")
-    return SnapshotSource(path)
 
 
 def observations(engine) -> list[Observation]:

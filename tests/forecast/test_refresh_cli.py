@@ -2,68 +2,62 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
 import subprocess
-import sys
-from pathlib import Path
 
-from tests.pipeline import MLFLOW_URI, settings_under
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.forecast.commands import ROOT, run
 
 
-def run(root: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    settings = settings_under(root, f"sqlite:///{root / 'data' / 'weather.db'}")
-    env = {
-        **os.environ,
-        "BIHAR_ROOT_DIR": str(root),
-        "DATABASE_URL": settings.database_url,
-        "MLFLOW_TRACKING_URI": MLFLOW_URI,
-        "BIHAR_FORECAST_CONFIG": str(settings.model_config_path),
-        "BIHAR_WEATHER_SOURCE": "offline",
-    }
+def git_head() -> str:
     return subprocess.run(
-        [sys.executable, *script.split(), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_refresh_then_monitor_on_a_fresh_database(tmp_path):
-    done = run(tmp_path, "-m bihar.cli refresh", "--date", "2025-10-31")
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # Run from another folder, with MLflow's default store: everything lands under the root.
+    done = run(
+        root, "-m bihar.cli refresh", "--date", "2025-10-31", cwd=elsewhere, MLFLOW_TRACKING_URI=""
+    )
     assert done.returncode == 0, done.stderr
-    with sqlite3.connect(tmp_path / "data" / "weather.db") as conn:
+    assert "trained v1 (promoted), 248 predictions by v1" in done.stderr
+    with sqlite3.connect(root / "data" / "weather.db") as conn:
         hours = conn.execute("select count(*) from weather_observations").fetchone()[0]
         stage = conn.execute("select version, stage from model_versions").fetchall()
+        commit = conn.execute("select code_version from model_versions").fetchone()[0]
         predictions = conn.execute("select count(*) from predictions").fetchone()[0]
     assert hours == 51_384
     assert stage == [(1, "production")]
+    assert commit.removesuffix("+dirty") == git_head()  # the code's commit, not "0.0.0"
     assert predictions == 31 * 8
-    report = json.loads((tmp_path / "reports" / "forecast_backtest.json").read_text())
-    assert set(report["models"]) >= {"persistence", "seasonal_naive", "climatology"}
-    assert 0 < report["mae_ratio_vs_seasonal_naive"] < 1
-    assert (
-        tmp_path / "model" / "registry" / "temperature-3h-boston" / "1" / "model.joblib"
-    ).is_file()
+    version = root / "model" / "registry" / "temperature-3h-boston" / "1"
+    assert (version / "model.joblib").is_file()
+    comparison = (version / "comparison.csv").read_text()
+    assert {"persistence", "seasonal_naive", "climatology"} <= {
+        line.split(",")[0] for line in comparison.splitlines()
+    }
+    # Only benchmark commands write reports; MLflow keeps its store and artifacts under the root.
+    assert not (root / "reports").exists()
+    assert (root / "mlflow.db").is_file()
+    logged = (root / "mlruns").glob("*/artifacts/registry-version/comparison.csv")
+    assert [path.read_text() for path in logged] == [comparison]
+    assert list(elsewhere.iterdir()) == []
 
-    plot = run(tmp_path, "monitoring/plot.py", "--start", "2025-10-02", "--end", "2025-11-01")
+    plot = run(root, "monitoring/plot.py", "--start", "2025-10-02", "--end", "2025-11-01")
     assert plot.returncode == 0, plot.stderr
-    assert (tmp_path / "monitoring" / "output" / "boston_2025-10-02_2025-11-01.png").is_file()
+    assert (root / "monitoring" / "output" / "boston_2025-10-02_2025-11-01.png").is_file()
 
-    again = run(tmp_path, "model/predict.py", "--date", "2025-10-20")
+    again = run(root, "model/predict.py", "--date", "2025-10-20")
     assert again.returncode == 0, again.stderr
-    with sqlite3.connect(tmp_path / "data" / "weather.db") as conn:
+    with sqlite3.connect(root / "data" / "weather.db") as conn:
         assert conn.execute("select count(*) from predictions").fetchone()[0] == 31 * 8
 
-    missing = run(tmp_path, "model/predict.py", "--date", "2026-03-01")
+    missing = run(root, "model/predict.py", "--date", "2026-03-01")
     assert missing.returncode == 2
     assert "history missing for boston" in missing.stderr and "Traceback" not in missing.stderr
-    both = run(tmp_path, "model/predict.py", "--date", "2025-10-20", "--start", "2025-10-01")
+    both = run(root, "model/predict.py", "--date", "2025-10-20", "--start", "2025-10-01")
     assert both.returncode == 2 and "not both" in both.stderr
 
 

@@ -1,7 +1,8 @@
 """Acquisition: fetch a period from a weather source and store it, all or nothing.
 
 Fetch → fill short gaps (flagged) → upsert in one transaction, with an `ingestion_runs` row
-recording what changed. A failure records a failed run (in its own transaction) and re-raises.
+recording what changed and the served days whose observed values changed remade. A failure
+records a failed run (in its own transaction) and re-raises.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bihar.forecast.db.models import IngestionRun, utcnow
 from bihar.forecast.gaps import Gap, fill_short_gaps
 from bihar.forecast.locations import Location
 from bihar.forecast.observations import ensure_location, upsert_observations
+from bihar.forecast.served import remake_served_days
 from bihar.forecast.sources import OutOfRangeError, WeatherSource
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,8 @@ def acquire(
         with engine.begin() as conn:
             loc_id = ensure_location(conn, location, weather.elevation)
             counts = upsert_observations(conn, loc_id, rows, source.name, utcnow())
+            if counts.inserted or counts.updated:
+                remake_served_days(conn, location.name, first_hour.date(), last_hour.date())
             interpolated = int(rows["interpolated"].sum())
             conn.execute(
                 insert(IngestionRun).values(

@@ -1,9 +1,11 @@
 """The forecasting service's commands of `bihar` (`bihar.cli`); the scripts under data/,
 model/ and monitoring/ call them by name.
 
-Exit codes (`bihar.cli`): 2 bad argument, date outside the source, unknown location, missing
-history, no model in production · 3 a data source failed (network, API refusal, malformed
-answer).
+Exit codes (`bihar.cli`): 2 bad argument or configuration, date outside the source or after the
+newest stored hour, unknown location, missing history, no model in production, a database that
+cannot be opened or written, another refresh of the location running · 3 a data source failed
+(network, API refusal, malformed answer). Arguments and configuration are checked before any
+data is read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bihar.cli import EXIT_BAD_INPUT, EXIT_SOURCE_FAILED, ErrorMap, UsageError
+from bihar.forecast.locations import Location, get_location
 from bihar.settings import Settings, get_settings
 
 log = logging.getLogger("bihar.cli")
@@ -44,14 +47,19 @@ def _add_acquire(sub: argparse._SubParsersAction) -> None:
 
 def _acquire(args: argparse.Namespace) -> int:
     from bihar.forecast.acquisition import acquire, period
-    from bihar.forecast.locations import get_location
     from bihar.forecast.sources import open_source
 
+    if not args.backfill and args.days < 1:
+        raise UsageError("--days must be at least 1")
+    if args.since and not args.backfill:
+        raise UsageError("--since only goes with --backfill")
+    if args.since and args.since > args.date:
+        raise UsageError(f"--since {args.since} is after --date {args.date}")
     settings = get_settings()
-    location = get_location(args.location or settings.default_location)
-    source = open_source(settings, location, args.source, progress=sys.stderr.isatty())
-    start, end = period(source, args.date, args.days, args.backfill, args.since)
+    location = _location(args, settings)
     with _engine(settings) as engine:
+        source = open_source(settings, location, args.source, progress=sys.stderr.isatty())
+        start, end = period(source, args.date, args.days, args.backfill, args.since)
         result = acquire(engine, source, location, start, end)
     if result.hours == 0:
         log.error("%s returned no temperature for %s to %s", source.name, start, end)
@@ -65,15 +73,8 @@ def _add_migrate(sub: argparse._SubParsersAction) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from bihar.forecast.db.engine import make_engine
-    from bihar.forecast.db.migrate import upgrade_head
-
-    engine = make_engine(get_settings().database_url)
-    try:
-        upgrade_head(engine)
-    finally:
-        engine.dispose()
-    log.info("database at the newest schema")
+    with _engine(get_settings()):
+        log.info("database at the newest schema")
     return 0
 
 
@@ -89,7 +90,6 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    from bihar.forecast.locations import get_location
     from bihar.forecast.snapshots import save_snapshot
 
     settings = get_settings()
@@ -98,7 +98,7 @@ def _snapshot(args: argparse.Namespace) -> int:
         raise UsageError("give --data-dir (no BIHAR_DATA_DIR is configured)")
     if args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
-    location = get_location(args.location or settings.default_location)
+    location = _location(args, settings)
     save_snapshot(settings, location, args.start, args.end, folder)
     return 0
 
@@ -119,13 +119,18 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _train(args: argparse.Namespace) -> int:
     from bihar.forecast.training import load_config, train
 
+    if args.backtest_days < 1:
+        raise UsageError("--backtest-days must be at least 1")
+    if args.refit_every_days is not None and args.refit_every_days < 1:
+        raise UsageError("--refit-every-days must be at least 1")
     settings = get_settings()
+    location = _location(args, settings)
     config = load_config(args.config or settings.model_config_path)
     with _engine(settings) as engine:
         train(
             engine,
             settings,
-            args.location or settings.default_location,
+            location.name,
             config,
             end=args.end,
             promote_mode=args.promote,
@@ -158,10 +163,9 @@ def _predict(args: argparse.Namespace) -> int:
     if end < start:
         raise UsageError(f"--end {end} is before --start {start}")
     settings = get_settings()
+    location = _location(args, settings)
     with _engine(settings) as engine:
-        predict_days(
-            engine, settings.registry_dir, args.location or settings.default_location, start, end
-        )
+        predict_days(engine, settings.registry_dir, location.name, start, end)
     return 0
 
 
@@ -181,16 +185,19 @@ def _add_refresh(sub: argparse._SubParsersAction) -> None:
 
 def _refresh(args: argparse.Namespace) -> int:
     from bihar.forecast.refresh import refresh
+    from bihar.forecast.training import load_config
 
     if args.days < 1:
         raise UsageError("--days must be at least 1")
     settings = get_settings()
+    location = _location(args, settings)
+    load_config(settings.model_config_path)  # before the store is opened, let alone filled
     with _engine(settings) as engine:
         refresh(
             engine,
             settings,
             args.date,
-            args.location or settings.default_location,
+            location.name,
             days=args.days,
             source=args.source,
             promote_mode=args.promote,
@@ -212,40 +219,53 @@ def _monitor(args: argparse.Namespace) -> int:
     if args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
     settings = get_settings()
-    with _engine(settings) as engine:
+    location = _location(args, settings)
+    with _engine(settings, writer=False) as engine:
         plot_monitoring(
             engine,
             settings.monitoring_dir,
-            args.location or settings.default_location,
+            location.name,
             args.start,
             args.end,
         )
     return 0
 
 
-@contextmanager
-def _engine(settings: Settings) -> Iterator[Engine]:
-    """An engine on the configured database, migrated to the newest schema."""
-    from bihar.forecast.db.engine import make_engine
-    from bihar.forecast.db.migrate import ensure_schema
+def _location(args: argparse.Namespace, settings: Settings) -> Location:
+    """The known location a command names (else the default), checked before any work."""
+    return get_location(args.location or settings.default_location)
 
-    engine = make_engine(settings.database_url)
-    try:
-        ensure_schema(engine)
+
+@contextmanager
+def _engine(settings: Settings, writer: bool = True) -> Iterator[Engine]:
+    """An engine on the configured database, migrated to the newest schema."""
+    from bihar.forecast.db.store import open_store
+
+    with open_store(settings.database_url, writer=writer) as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 def errors() -> ErrorMap:
     """The forecasting errors a command maps to an exit code."""
+    from bihar.forecast.db.store import StoreError
     from bihar.forecast.locations import UnknownLocationError
     from bihar.forecast.openmeteo import OpenMeteoError
+    from bihar.forecast.refresh_lock import RefreshRunningError
     from bihar.forecast.registry import RegistryError
     from bihar.forecast.sources import OutOfRangeError, SourceUnavailableError
 
     return [
-        ((OutOfRangeError, UnknownLocationError, RegistryError, ValueError), EXIT_BAD_INPUT),
+        (
+            (
+                OutOfRangeError,
+                UnknownLocationError,
+                RegistryError,
+                StoreError,
+                RefreshRunningError,
+                ValueError,
+            ),
+            EXIT_BAD_INPUT,
+        ),
         ((OpenMeteoError, SourceUnavailableError), EXIT_SOURCE_FAILED),
     ]
 

@@ -2,7 +2,8 @@
 history stored before it, written to `predictions` with the explanatory values used.
 
 Idempotent: a (model version, location, target time, issue time) row is inserted once and
-updated only when its value changes.
+updated only when its value changes. The served days of the period are remade in the same
+transaction (`served`).
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bihar.forecast.db.models import ModelVersion, Prediction, utcnow
+from bihar.forecast.db.portable import upsert
 from bihar.forecast.history import TARGET, load_history
 from bihar.forecast.models import DirectForecaster
 from bihar.forecast.observations import location_id
 from bihar.forecast.problem import SLOT, days_between
 from bihar.forecast.registry import load_model, model_name, serving_version
+from bihar.forecast.served import remake_served_days
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def predict_days(
         }
         for issue, horizon in forecasts.index
     ]
-    _upsert(engine, rows)
+    _store(engine, location, start, end, rows)
     log.info(
         "stored %d predictions of %s v%d for %s, %s to %s",
         len(rows),
@@ -112,15 +113,12 @@ def _json_values(row: pd.Series) -> dict[str, float | None]:
     return {k: (None if math.isnan(v) else round(float(v), 4)) for k, v in row.items()}
 
 
-def _upsert(engine: Engine, rows: list[dict[str, object]]) -> None:
+def _store(engine: Engine, location: str, start: date, end: date, rows: list[dict]) -> None:
+    """Upsert the rows, and remake the served days they change, in one transaction."""
     if not rows:
         return
-    dialect = engine.dialect.name
-    insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"no upsert for {dialect}")
     table = Prediction.__table__
-    statement = insert(table)
+    statement = upsert(engine.dialect.name, table)
     statement = statement.on_conflict_do_update(
         index_elements=["model_version_id", "location_id", "target_time", "issue_time"],
         set_={
@@ -133,3 +131,4 @@ def _upsert(engine: Engine, rows: list[dict[str, object]]) -> None:
     )
     with engine.begin() as conn:
         conn.execute(statement, rows)
+        remake_served_days(conn, location, start, end)

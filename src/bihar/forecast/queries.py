@@ -1,21 +1,46 @@
-"""Read-side queries over stored predictions, used by the API and the monitoring plot.
+"""Read-side queries over stored predictions, used by the API, the served days and the
+monitoring plot.
 
 When several model versions forecast the same slot, the newest version's value is the one
-shown (predictions are only ever made by the version in production at the time).
+shown (predictions are only ever made by the version in production at the time), from its
+latest issue. The database does the work in one statement, built once: the choice of the shown
+prediction and the join with the observed 3-hour values (the rule of `aggregation`: the mean of
+the slot's three hours, none unless all three are stored).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    CTE,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
-from bihar.forecast.db.models import LocationRow, ModelVersion, Prediction
+from bihar.forecast.aggregation import SLOT_HOURS
+from bihar.forecast.db.models import (
+    LocationRow,
+    ModelVersion,
+    Observation,
+    Prediction,
+    ServedDay,
+)
+from bihar.forecast.db.portable import HoursAfter
 from bihar.forecast.history import TARGET, three_hourly
 from bihar.forecast.observations import location_id, read_hourly
 
@@ -29,57 +54,151 @@ class StoredPrediction(NamedTuple):
     issue_time: datetime
     model: str
     model_version: int
+    observed: float | None  # the observed 3-hour mean, None until all its hours are stored
 
 
-def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return datetime.combine(start, datetime.min.time()), datetime.combine(
-        end, datetime.min.time()
-    ) + timedelta(hours=23)
+def _day_bounds(start: date, end: date) -> dict[str, datetime]:
+    """The `lo` and `hi` parameters: the first and last slot of the days `start` … `end`."""
+    lo = datetime.combine(start, datetime.min.time())
+    return {"lo": lo, "hi": datetime.combine(end, datetime.min.time()) + timedelta(hours=21)}
 
 
-_newer = aliased(Prediction)
-#: Built once: the API's hot path only binds parameters to an already compiled statement.
-_STORED = (
-    select(
-        Prediction.target_time,
-        Prediction.predicted,
-        Prediction.horizon,
-        Prediction.issue_time,
-        ModelVersion.name,
-        ModelVersion.version,
+def _shown() -> CTE:
+    """Per slot from `lo` to `hi` at `location`: the prediction shown, with its model's name and
+    version and the observed 3-hour mean (NULL unless all the slot's hours are stored)."""
+    p = Prediction.__table__.alias("p")
+    newer = Prediction.__table__.alias("newer")
+    versions = ModelVersion.__table__
+    place = select(LocationRow.id).where(LocationRow.name == bindparam("location"))
+    superseded = exists().where(
+        newer.c.location_id == p.c.location_id,
+        newer.c.target_time == p.c.target_time,
+        or_(
+            newer.c.model_version_id > p.c.model_version_id,
+            and_(
+                newer.c.model_version_id == p.c.model_version_id,
+                newer.c.issue_time > p.c.issue_time,
+            ),
+        ),
     )
-    .join(LocationRow, LocationRow.id == Prediction.location_id)
-    .join(ModelVersion, ModelVersion.id == Prediction.model_version_id)
-    .where(
-        LocationRow.name == bindparam("location"),
-        Prediction.target_time >= bindparam("lo"),
-        Prediction.target_time <= bindparam("hi"),
-        Prediction.model_version_id
-        == select(func.max(_newer.model_version_id))
+    hours = Observation.__table__.alias("o")
+    observed = (
+        select(case((func.count() == SLOT_HOURS, func.avg(hours.c[TARGET]))))
         .where(
-            _newer.location_id == Prediction.location_id,
-            _newer.target_time == Prediction.target_time,
+            hours.c.location_id == p.c.location_id,
+            hours.c.time >= p.c.target_time,
+            hours.c.time <= HoursAfter(p.c.target_time, SLOT_HOURS - 1),
         )
-        .scalar_subquery(),
+        .scalar_subquery()
     )
-    .order_by(Prediction.target_time, Prediction.issue_time.desc())
-)
+    return (
+        select(
+            p.c.target_time,
+            p.c.predicted,
+            p.c.horizon,
+            p.c.issue_time,
+            versions.c.name.label("model"),
+            versions.c.version.label("model_version"),
+            observed.label("observed"),
+        )
+        .join_from(p, versions, versions.c.id == p.c.model_version_id)
+        .where(
+            p.c.location_id == place.scalar_subquery(),
+            p.c.target_time >= bindparam("lo"),
+            p.c.target_time <= bindparam("hi"),
+            ~superseded,
+        )
+        .cte("shown")
+    )
+
+
+_SHOWN = _shown()
+#: The shown prediction of each slot, with the observed value, in time order.
+_ROWS = select(_SHOWN).order_by(_SHOWN.c.target_time)
 
 
 def stored_predictions(
     conn: Connection, location: str, start: date, end: date
 ) -> list[StoredPrediction]:
-    """The predictions of every slot of the days `start` … `end` (newest version per slot,
-    latest issue first), empty when none — or when the location has no data at all."""
-    lo, hi = _day_bounds(start, end)
-    rows = conn.execute(_STORED, {"location": location, "lo": lo, "hi": hi}).all()
-    seen: set[datetime] = set()
-    out = []
-    for row in rows:
-        if row[0] not in seen:
-            seen.add(row[0])
-            out.append(StoredPrediction(*row))
-    return out
+    """The predictions of every slot of the days `start` … `end` (the one shown per slot) with
+    the observed values, empty when none — or when the location has no data at all."""
+    rows = conn.execute(_ROWS, {"location": location, **_day_bounds(start, end)})
+    return [StoredPrediction(*row) for row in rows]
+
+
+_DAY = (
+    select(ServedDay.slots)
+    .join(LocationRow, LocationRow.id == ServedDay.location_id)
+    .where(LocationRow.name == bindparam("location"), ServedDay.day == bindparam("day"))
+)
+_PERIOD = (
+    select(
+        ServedDay.observed_slots,
+        ServedDay.errors,
+        ServedDay.absolute_error_sum,
+        ServedDay.squared_error_sum,
+        ServedDay.error_sum,
+    )
+    .join(LocationRow, LocationRow.id == ServedDay.location_id)
+    .where(
+        LocationRow.name == bindparam("location"),
+        ServedDay.day >= bindparam("start"),
+        ServedDay.day <= bindparam("end"),
+    )
+    .order_by(ServedDay.day)
+)
+
+
+def served_day(engine: Engine, location: str, day: date) -> str | None:
+    """The JSON array of the slots of `day` as `/predictions` shows them, None without any."""
+    rows = _fetch(engine, _DAY, {"location": location, "day": day.isoformat()})
+    return rows[0][0] if rows else None
+
+
+def served_period(
+    engine: Engine, location: str, start: date, end: date
+) -> tuple[list[str], ErrorSummary]:
+    """The JSON arrays of the days `start` … `end` that have predictions (`/predictions/observed`
+    slots), in order, and the error summary of the whole period."""
+    params = {"location": location, "start": start.isoformat(), "end": end.isoformat()}
+    rows = _fetch(engine, _PERIOD, params)
+    count = sum(row[1] for row in rows)
+    if count == 0:
+        return [row[0] for row in rows], ErrorSummary(0, None, None, None)
+    return [row[0] for row in rows], ErrorSummary(
+        count=count,
+        mae=round(sum(row[2] for row in rows) / count, 3),
+        rmse=round(math.sqrt(sum(row[3] for row in rows) / count), 3),
+        bias=round(sum(row[4] for row in rows) / count, 3),
+    )
+
+
+def _fetch(engine: Engine, statement: Select, params: dict[str, str]) -> list[tuple]:
+    """The rows of a read statement, run by the driver itself on a pooled connection.
+
+    These reads are one index range each: SQLAlchemy's execution layer would cost several times
+    the query (measured: 110 µs against 34 µs for a served day on SQLite). The statement is
+    still written once above and compiled once per dialect; `params` are text (ISO dates),
+    which both drivers pass as is.
+    """
+    sql, names = _compiled(statement, engine.dialect.name)
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, tuple(params[name] for name in names) if names else params)
+        return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+@cache
+def _compiled(statement: Select, dialect: str) -> tuple[str, tuple[str, ...] | None]:
+    """The SQL of `statement` for `dialect`, and its parameter names when they are positional."""
+    compiled = statement.compile(dialect=_DIALECTS[dialect]())
+    return compiled.string, tuple(compiled.positiontup) if compiled.positional else None
+
+
+_DIALECTS = {"sqlite": sqlite.dialect, "postgresql": postgresql.psycopg.dialect}
 
 
 def predicted_days(conn: Connection, location: str) -> tuple[date, date] | None:
@@ -95,7 +214,8 @@ def predicted_days(conn: Connection, location: str) -> tuple[date, date] | None:
 
 def observed_three_hourly(conn: Connection, location: str, start: date, end: date) -> pd.Series:
     """Observed 3-hour temperatures of the days `start` … `end` (same aggregation as training)."""
-    lo, hi = _day_bounds(start, end)
+    lo = datetime.combine(start, datetime.min.time())
+    hi = datetime.combine(end, datetime.min.time()) + timedelta(hours=23)
     hourly = read_hourly(conn, location_id(conn, location), lo, hi, variables=[TARGET])
     if hourly.empty:
         return pd.Series(dtype=float, name=TARGET)
@@ -107,11 +227,9 @@ def predictions_with_observed(
     conn: Connection, location: str, start: date, end: date
 ) -> pd.DataFrame:
     """Stored predictions joined with observed values; `error` = predicted - observed."""
-    frame = pd.DataFrame(stored_predictions(conn, location, start, end), columns=COLUMNS)
-    if frame.empty:
-        return frame.assign(observed=[], error=[])
-    observed = observed_three_hourly(conn, location, start, end)
-    frame["observed"] = observed.reindex(pd.DatetimeIndex(frame["target_time"])).to_numpy()
+    rows = stored_predictions(conn, location, start, end)
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, "observed"])
+    frame["observed"] = frame["observed"].astype(float)
     frame["error"] = frame["predicted"] - frame["observed"]
     return frame
 
@@ -122,19 +240,6 @@ class ErrorSummary:
     mae: float | None
     rmse: float | None
     bias: float | None
-
-
-def summarise(errors: pd.Series) -> ErrorSummary:
-    """Count, MAE, RMSE and bias of the known errors (None when there are none)."""
-    known = errors.dropna().to_numpy(dtype=float)
-    if known.size == 0:
-        return ErrorSummary(0, None, None, None)
-    return ErrorSummary(
-        count=int(known.size),
-        mae=round(float(np.abs(known).mean()), 3),
-        rmse=round(float(np.sqrt((known**2).mean())), 3),
-        bias=round(float(known.mean()), 3),
-    )
 
 
 def registered_models(conn: Connection) -> list[dict[str, object]]:

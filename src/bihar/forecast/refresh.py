@@ -1,7 +1,8 @@
 """The brief's workflow for a given date, in one call: acquire recent data → train a new model
 → predict a predefined period → store.
 
-Predicted period: the `days` days ending at the date plus the next day. The model is trained on
+Predicted period: the `days` days ending at the date plus the next day. One refresh of a location
+runs at a time (`refresh_lock`). The model is trained on
 history up to the day before that period, so every stored prediction is out of sample: each day
 is forecast from data before it by a model that never saw it.
 """
@@ -19,6 +20,7 @@ from bihar.forecast.acquisition import AcquisitionResult, acquire, period
 from bihar.forecast.locations import UnknownLocationError, get_location
 from bihar.forecast.observations import location_id, stored_range
 from bihar.forecast.prediction import PredictionRun, predict_days
+from bihar.forecast.refresh_lock import refresh_lock
 from bihar.forecast.sources import SourceKind, WeatherSource, open_source
 from bihar.forecast.training import TrainingResult, load_config, train
 from bihar.settings import Settings
@@ -43,32 +45,44 @@ def refresh(
     source: SourceKind | None = None,
     promote_mode: bool | None = None,
 ) -> RefreshResult:
+    """The workflow for `day`, holding the location's refresh lock (`RefreshRunningError` when
+    another refresh of it runs). The configuration is read before any data is."""
     began = time.perf_counter()
     place = get_location(location)
-    weather = open_source(settings, place, source)
-    start, end = _acquisition_period(engine, weather, day, location)
-    acquired = acquire(engine, weather, place, start, end)
-    first_predicted = day - timedelta(days=days - 1)
-    trained = train(
-        engine,
-        settings,
-        location,
-        load_config(settings.model_config_path),
-        end=first_predicted - timedelta(days=1),
-        promote_mode=promote_mode,
-    )
-    predicted = predict_days(
-        engine, settings.registry_dir, location, first_predicted, day + timedelta(days=1)
-    )
+    config = load_config(settings.model_config_path)
+    with refresh_lock(settings.registry_dir, place.name):
+        weather = open_source(settings, place, source)
+        start, end = _acquisition_period(engine, weather, day, place.name)
+        acquired = acquire(engine, weather, place, start, end)
+        first_predicted = day - timedelta(days=days - 1)
+        trained = train(
+            engine,
+            settings,
+            place.name,
+            config,
+            end=first_predicted - timedelta(days=1),
+            promote_mode=promote_mode,
+        )
+        # The version just promoted, named explicitly: a promotion made meanwhile by another
+        # process cannot change which version these predictions (and this log) name.
+        predicted = predict_days(
+            engine,
+            settings.registry_dir,
+            place.name,
+            first_predicted,
+            day + timedelta(days=1),
+            version=trained.version if trained.promoted else None,
+        )
     seconds = time.perf_counter() - began
     log.info(
-        "refresh %s for %s: acquired %d h, trained v%d (%s), %d predictions, %.1f s",
-        location,
+        "refresh %s for %s: acquired %d h, trained v%d (%s), %d predictions by v%d, %.1f s",
+        place.name,
         day,
         acquired.hours,
         trained.version.version,
         "promoted" if trained.promoted else "not promoted",
         predicted.rows,
+        predicted.version.version,
         seconds,
     )
     return RefreshResult(acquired, trained, predicted, seconds)

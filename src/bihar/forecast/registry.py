@@ -2,8 +2,9 @@
 `model_versions` table, with checksummed artifacts and a promotion rule.
 
 A version is written to a temporary folder, checksummed, renamed into place (atomic on one file
-system), made read-only, then registered in the database; a failure at any step leaves neither a
-folder nor a row. Only one version per name is in `production` (the one served).
+system) in the database transaction that records it, then made read-only; a failure at any step
+leaves neither a folder nor a row. Only one version per name is in `production` (the one served),
+which the schema enforces too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from bihar.forecast.db.locks import lock_until_commit
 from bihar.forecast.db.models import ModelVersion
 
 log = logging.getLogger(__name__)
@@ -72,21 +74,30 @@ class NewVersion:
 
 
 def register(engine: Engine, registry_dir: Path, model: Any, new: NewVersion) -> ModelVersion:
-    """Write `model` and its files as the next immutable version of `new.name`."""
+    """Write `model` and its files as the next immutable version of `new.name`.
+
+    The files are written to a staging folder first. The version number is then taken in the
+    transaction that records it, under the name's lock (`_lock_name`), so two trainers never
+    take the same one (the unique constraint on name and version backs this up); the staging
+    folder is renamed to the version's folder inside that transaction. When anything fails,
+    only the folder this call created is removed, never another writer's.
+    """
     family = registry_dir / new.name
     family.mkdir(parents=True, exist_ok=True)
-    final: Path | None = None
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=family))
+    published: Path | None = None
     try:
+        checksum = _write_files(staging, model, new)
         with _session(engine) as session, session.begin():
+            _lock_name(session, new.name)
             version = _next_version(session, family, new.name)
-            staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=family))
+            _write_metadata(staging, new, version, checksum)
+            final = family / str(version)
             try:
-                checksum = _write_version(staging, model, new, version)
-                final = family / str(version)
-                os.rename(staging, final)  # fails if that folder exists: never overwritten
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
+                os.rename(staging, final)  # fails when a non-empty folder has that name
+            except OSError as exc:
+                raise RegistryError(f"cannot publish {new.name} v{version}: {exc}") from exc
+            published = final
             row = ModelVersion(
                 name=new.name,
                 version=version,
@@ -104,22 +115,24 @@ def register(engine: Engine, registry_dir: Path, model: Any, new: NewVersion) ->
             )
             session.add(row)
     except BaseException:
-        if final is not None:
-            shutil.rmtree(final, ignore_errors=True)
+        shutil.rmtree(published or staging, ignore_errors=True)
         raise
-    assert final is not None
-    _make_read_only(final)
-    log.info("registered %s version %d (%s)", new.name, row.version, final)
+    _make_read_only(published)
+    log.info("registered %s version %d (%s)", new.name, row.version, published)
     return row
 
 
-def _write_version(folder: Path, model: Any, new: NewVersion, version: int) -> str:
+def _write_files(folder: Path, model: Any, new: NewVersion) -> str:
+    """The model and the extra files; the model file's SHA-256."""
     import joblib  # the training stack; the API image reads the registry without it
 
     joblib.dump(model, folder / MODEL_FILE)
-    checksum = sha256_of(folder / MODEL_FILE)
     for name, content in new.files.items():
         (folder / name).write_bytes(content)
+    return sha256_of(folder / MODEL_FILE)
+
+
+def _write_metadata(folder: Path, new: NewVersion, version: int, checksum: str) -> None:
     metadata = {
         **new.metadata,
         "name": new.name,
@@ -130,11 +143,15 @@ def _write_version(folder: Path, model: Any, new: NewVersion, version: int) -> s
     (folder / METADATA_FILE).write_text(
         json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8"
     )
-    return checksum
 
 
 def _session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+def _lock_name(session: Session, name: str) -> None:
+    """Registry writes of one model name take turns until the transaction ends."""
+    lock_until_commit(session.connection(), f"registry:{name}")
 
 
 def _next_version(session: Session, family: Path, name: str) -> int:
@@ -195,18 +212,33 @@ def should_promote(candidate: ModelVersion, current: ModelVersion | None) -> boo
     return old is None or float(new) < float(old)
 
 
-def promote(engine: Engine, version: ModelVersion) -> None:
-    """Serve `version`; the previously served version of its name is archived."""
-    with engine.begin() as conn:
-        conn.execute(
+def promote(engine: Engine, version: ModelVersion, if_better: bool = False) -> ModelVersion | None:
+    """Serve `version`, archiving the version served before; with `if_better`, only when
+    `should_promote` prefers it to the version served at that moment. Runs under the name's
+    lock, so concurrent promotions apply one after the other (and the partial unique index
+    allows one production version per name). Returns the version served afterwards."""
+    with _session(engine) as session, session.begin():
+        _lock_name(session, version.name)
+        current = session.scalar(
+            select(ModelVersion).where(
+                ModelVersion.name == version.name, ModelVersion.stage == PRODUCTION
+            )
+        )
+        if current is not None and current.id == version.id:
+            return current
+        if if_better and not should_promote(version, current):
+            return current
+        session.execute(
             update(ModelVersion)
             .where(ModelVersion.name == version.name, ModelVersion.stage == PRODUCTION)
             .values(stage=ARCHIVED)
         )
-        conn.execute(
+        session.execute(
             update(ModelVersion).where(ModelVersion.id == version.id).values(stage=PRODUCTION)
         )
+    version.stage = PRODUCTION
     log.info("promoted %s version %d to production", version.name, version.version)
+    return version
 
 
 def load_model(registry_dir: Path, version: ModelVersion) -> Any:

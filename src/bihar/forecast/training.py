@@ -1,5 +1,6 @@
 """Training pipeline: history from the database → rolling-origin backtest of the configured model
-and the baselines → final fit → a new registry version → promotion rule → MLflow → reports.
+and the baselines → final fit → a new registry version (with its backtest tables and plots) →
+promotion rule → MLflow.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from bihar.atomic_write import write_text_atomic
@@ -22,7 +24,7 @@ from bihar.forecast.baselines import ClimatologyForecaster, Persistence, Seasona
 from bihar.forecast.db.models import ModelVersion
 from bihar.forecast.history import load_history
 from bihar.forecast.models import DirectForecaster, ModelConfig
-from bihar.forecast.observations import location_id
+from bihar.forecast.observations import location_id, stored_range
 from bihar.forecast.plots import backtest_figure, horizon_figure, png_bytes
 from bihar.forecast.registry import (
     NewVersion,
@@ -31,7 +33,6 @@ from bihar.forecast.registry import (
     promote,
     register,
     serving_version,
-    should_promote,
 )
 from bihar.provenance import code_version, fingerprint, library_versions
 from bihar.reports import write_json_report
@@ -54,7 +55,16 @@ def load_config(path: Path) -> ModelConfig:
     try:
         return ModelConfig.model_validate_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TrainingError(f"no model configuration at {path}") from None
+        raise TrainingError(
+            f"no model configuration at {path}; set BIHAR_FORECAST_CONFIG to one (the checkout "
+            "ships model/config.json)"
+        ) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the file"
+        raise TrainingError(
+            f"{path} is not a valid model configuration ({where}: {first['msg']})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -82,8 +92,14 @@ def train(
     began = time.perf_counter()
     upper = None if end is None else pd.Timestamp(end) + pd.Timedelta(hours=23)
     with engine.connect() as conn:
-        series = load_history(conn, location, end=upper)
         loc_id = location_id(conn, location)
+        stored = stored_range(conn, loc_id)
+        if end is not None and stored is not None and end > stored[1].date():
+            raise TrainingError(
+                f"--end {end} is after the newest stored hour of {location} "
+                f"({stored[1]:%Y-%m-%d %H:%M} UTC); give an earlier --end, or acquire up to it"
+            )
+        series = load_history(conn, location, end=upper)
     if series.empty:
         raise TrainingError(f"no history stored for {location}; run data/acquire.py first")
     first, last = series.index.min(), series.index.max()
@@ -145,17 +161,13 @@ def train(
         files=files,
     )
     version = register(engine, settings.registry_dir, model, new)
-    try:
-        current: ModelVersion | None = serving_version(engine, name)
-    except RegistryError:
-        current = None
-    promoted = promote_mode is True or (promote_mode is None and should_promote(version, current))
-    if promoted:
-        promote(engine, version)
-        version.stage = "production"
+    if promote_mode is False:
+        serving = _serving(engine, name)
+    else:
+        serving = promote(engine, version, if_better=promote_mode is None)
+    promoted = serving is not None and serving.id == version.id
     seconds = time.perf_counter() - began
     _log_to_mlflow(settings, version, config, metrics, files)
-    write_report(settings.reports_dir, comparison, config.name, version, promoted)
     log.info(
         "trained %s v%d: MAE %.3f °C, ratio to seasonal naive %.3f, %s, %.1f s",
         name,
@@ -164,12 +176,19 @@ def train(
         metrics["mae_ratio_vs_seasonal_naive"],
         "promoted"
         if promoted
-        else f"not promoted (serving v{current.version})"
-        if current
+        else f"not promoted (serving v{serving.version})"
+        if serving
         else "not promoted",
         seconds,
     )
     return TrainingResult(version, promoted, comparison, seconds)
+
+
+def _serving(engine: Engine, name: str) -> ModelVersion | None:
+    try:
+        return serving_version(engine, name)
+    except RegistryError:
+        return None
 
 
 def _csv(forecasts: pd.DataFrame) -> bytes:
@@ -200,7 +219,11 @@ def _log_to_mlflow(
     }
     run_name = f"{version.name}-v{version.version}"
     with mlflow_run(
-        "forecast-training", run_name, params, tracking_uri=settings.mlflow_tracking_uri
+        "forecast-training",
+        run_name,
+        params,
+        tracking_uri=settings.mlflow_tracking_uri,
+        artifacts_dir=settings.mlflow_artifacts_dir,
     ):
         flat = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
         flat.update({f"mae_h{h}": v for h, v in metrics["mae_by_horizon"].items()})
@@ -212,17 +235,20 @@ def _log_to_mlflow(
             mlflow.log_artifacts(tmp, artifact_path="registry-version")
 
 
-def write_report(
+def write_backtest_report(
     reports_dir: Path,
     comparison: pd.DataFrame,
     served: str,
     version: ModelVersion,
     promoted: bool,
 ) -> None:
-    """`reports/forecast_backtest.json` and `.md`: every model's backtest metrics."""
+    """`forecast_backtest.json` and `.md` in `reports_dir`: every model's backtest metrics.
+
+    Written by the refresh benchmark (`make bench-refresh`), not by each training: a command
+    that users run on their own data never rewrites the committed reports."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     report = {
-        "command": "python model/train.py (run by make refresh / make demo)",
+        "command": "make bench-refresh (the refresh's training of the shipped configuration)",
         "model": version.name,
         "version": version.version,
         "promoted": promoted,

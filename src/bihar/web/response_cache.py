@@ -31,6 +31,10 @@ class CachedResponse:
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
 
+    def __len__(self) -> int:
+        """What it holds in bytes (what `TTLCache` bounds)."""
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers)
+
 
 class ResponseCacheMiddleware:
     """Serve repeated `GET`s of `paths` from `scope["app"].state.response_cache`."""

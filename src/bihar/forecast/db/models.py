@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -84,7 +85,17 @@ class ModelVersion(Base):
     """Registry metadata of one immutable trained model version."""
 
     __tablename__ = "model_versions"
-    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_version_name_version"),)
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_model_version_name_version"),
+        # At most one served version per name.
+        Index(
+            "uq_model_versions_one_production",
+            "name",
+            unique=True,
+            sqlite_where=text("stage = 'production'"),
+            postgresql_where=text("stage = 'production'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
@@ -152,3 +163,22 @@ class IngestionRun(Base):
     long_gaps: Mapped[list[str]] = mapped_column(Json, default=list)
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ServedDay(Base):
+    """What the API answers for one day of one location, remade whenever the day's predictions
+    or observations change (`bihar.forecast.served`): the day's slots as JSON arrays, as
+    `/predictions` and as `/predictions/observed` show them, and the sums of its known errors."""
+
+    __tablename__ = "served_days"
+
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slots: Mapped[str] = mapped_column(Text)
+    observed_slots: Mapped[str] = mapped_column(Text)
+    errors: Mapped[int] = mapped_column(Integer)
+    absolute_error_sum: Mapped[float] = mapped_column(Float)
+    squared_error_sum: Mapped[float] = mapped_column(Float)
+    error_sum: Mapped[float] = mapped_column(Float)
