@@ -31,7 +31,8 @@ MAX_ATTEMPTS = 1000
 
 
 class RegistryError(RuntimeError):
-    """No such model or version, or a version whose files do not match their checksums."""
+    """No such model or version, a version whose files do not match their checksums, or (for
+    the forecast registry) no serving model."""
 
 
 def sha256_of(path: Path) -> str:

@@ -9,7 +9,6 @@ which the schema enforces too.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from bihar.file_registry import RegistryError, sha256_of
 from bihar.forecast.db.locks import lock_until_commit
 from bihar.forecast.db.models import ModelVersion
 
@@ -39,21 +39,9 @@ ARCHIVED = "archived"
 PROMOTION_METRIC = "mae_ratio_vs_seasonal_naive"
 
 
-class RegistryError(RuntimeError):
-    """A registry operation that cannot be done (no serving model, corrupted artifact…)."""
-
-
 def model_name(location: str) -> str:
     """The registry name of the 3-hour temperature model of a location."""
     return f"temperature-3h-{location}"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -110,14 +110,16 @@ class TileDataset:
             self.config,
         )
 
-    def class_counts(self) -> dict[str, dict[str, int]]:
-        """{split: {class name: number of tiles}}."""
+    def class_counts(
+        self, splits: Sequence[str] = ("train", "val", "test")
+    ) -> dict[str, dict[str, int]]:
+        """{split: {class name: number of tiles}} of `splits` (only those are read)."""
         return {
             split: {
                 name: int(((self.splits == split) & (self.labels == k)).sum())
                 for k, name in enumerate(CLASS_NAMES)
             }
-            for split in ("train", "val", "test")
+            for split in splits
         }
 
 
