@@ -248,6 +248,7 @@ def selection_chart(table: pd.DataFrame, title: str) -> Figure:
     axes[0].set_xlim(max(0.0, table["val_macro_f1"].min() - 0.1), 1.0)
     axes[0].set_xlabel("validation macro-F1")
     axes[0].set_yticks(y, table.index, fontsize=8)
+    axes[0].set_ylabel("candidate model")
     axes[0].invert_yaxis()
     gap = table["best_minus_this"]
     errors = np.vstack([gap - table["interval_low"], table["interval_high"] - gap])
