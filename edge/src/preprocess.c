@@ -16,19 +16,24 @@
 
 #include "be_internal.h"
 
+/* the source pixel (r, c) of output pixel (i, j) under view k of an n x n square: numpy's
+ * rot90(m, t) has m_t[i][j] = m[j][n-1-i] for t = 1; the mirror is applied first, to the source */
+static void dihedral_source(int k, int n, int i, int j, int *r, int *c) {
+    int last = n - 1;
+    switch (k & 3) {
+    case 0: *r = i; *c = j; break;
+    case 1: *r = j; *c = last - i; break;
+    case 2: *r = last - i; *c = last - j; break;
+    default: *r = last - j; *c = i; break;
+    }
+    if (k >= 4) *c = last - *c;
+}
+
 void be_dihedral_u8(const uint8_t *src, size_t row_stride, int size, int k, uint8_t *dst) {
-    /* dst[i][j] = src[r][c]: numpy's rot90(m, t) has m_t[i][j] = m[j][n-1-i] for t = 1 */
-    int n = size - 1;
     for (int i = 0; i < size; i++) {
         for (int j = 0; j < size; j++) {
             int r, c;
-            switch (k & 3) {
-            case 0: r = i; c = j; break;
-            case 1: r = j; c = n - i; break;
-            case 2: r = n - i; c = n - j; break;
-            default: r = n - j; c = i; break;
-            }
-            if (k >= 4) c = n - c; /* the mirror is applied first, to the source */
+            dihedral_source(k, size, i, j, &r, &c);
             const uint8_t *p = src + (size_t)r * row_stride + (size_t)c * 3;
             uint8_t *q = dst + ((size_t)i * size + j) * 3;
             q[0] = p[0];
@@ -39,17 +44,10 @@ void be_dihedral_u8(const uint8_t *src, size_t row_stride, int size, int k, uint
 }
 
 void be_dihedral_f32(const float *src, int size, int k, float *dst) {
-    int n = size - 1;
     for (int i = 0; i < size; i++) {
         for (int j = 0; j < size; j++) {
             int r, c;
-            switch (k & 3) {
-            case 0: r = i; c = j; break;
-            case 1: r = j; c = n - i; break;
-            case 2: r = n - i; c = n - j; break;
-            default: r = n - j; c = i; break;
-            }
-            if (k >= 4) c = n - c;
+            dihedral_source(k, size, i, j, &r, &c);
             memcpy(dst + ((size_t)i * size + j) * 3, src + ((size_t)r * size + c) * 3,
                    3 * sizeof(float));
         }
