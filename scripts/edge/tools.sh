@@ -14,12 +14,17 @@ done
 [[ -x /usr/bin/time ]] || missing+=(time)
 [[ -d /usr/aarch64-linux-gnu/lib ]] || missing+=(libc6-dev-arm64-cross)
 if ((${#missing[@]})); then
+  as_root=()
   if [[ $(id -u) -ne 0 ]]; then
-    echo "edge: missing ${missing[*]}; install them as root: apt-get install ${missing[*]}" >&2
-    exit 1
+    if ! sudo -n true 2>/dev/null; then
+      echo "edge: missing ${missing[*]}; install them as root: apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+    as_root=(sudo -n)  # a CI runner's passwordless sudo
   fi
   echo "edge: apt-get install ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "edge: tools ready ($(gcc -dumpversion 2>/dev/null | sed 's/^/gcc /'), $(clang --version | head -1), $(aarch64-linux-gnu-gcc -dumpversion | sed 's/^/aarch64 gcc /'))" >&2
