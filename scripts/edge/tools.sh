@@ -23,7 +23,7 @@ if ((${#missing[@]})); then
     as_root=(sudo -n)  # a CI runner's passwordless sudo
   fi
   echo "edge: apt-get install ${missing[*]}" >&2
-  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
