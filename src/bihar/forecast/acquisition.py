@@ -70,10 +70,19 @@ def period(
 def acquire(
     engine: Engine, source: WeatherSource, location: Location, start: date, end: date
 ) -> AcquisitionResult:
-    """Fetch `start`…`end` from `source` and upsert it in one transaction."""
+    """Fetch the local days `start`…`end` from `source` and upsert them in one transaction.
+
+    The source answers UTC days, so a day either side is fetched too (within what the source
+    has): the location's local days start and end up to 14 hours away from UTC's."""
     began = time.perf_counter()
     try:
-        weather = source.fetch(location, start, end)
+        span = source.coverage()
+        span.check(start, end, source.name)
+        weather = source.fetch(
+            location,
+            max(start - timedelta(days=1), span.first),
+            min(end + timedelta(days=1), span.last),
+        )
         first_hour = weather.frame.index[0].normalize()
         last_hour = weather.frame.index[-1].normalize() + pd.Timedelta(hours=23)
         filled = fill_short_gaps(weather.frame, first_hour, last_hour)
