@@ -96,8 +96,8 @@ def test_snapshot_saves_a_live_answer_the_offline_source_reads(
 ):
     from datetime import date
 
-    from bihar.forecast.locations import get_location
     from bihar.forecast.sources import SnapshotSource
+    from tests.forecast.places import BOSTON
 
     calls: list[dict[str, str]] = []
     httpserver.expect_request("/v1/archive").respond_with_handler(
@@ -114,9 +114,9 @@ def test_snapshot_saves_a_live_answer_the_offline_source_reads(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(calls) == 1
-    source = SnapshotSource.find(tmp_path / "datasets", get_location("boston"))
+    source = SnapshotSource.find(tmp_path / "datasets", BOSTON)
     assert source is not None and source.path.name == "boston_archive_2023-12-20_2024-01-10.json"
-    weather = source.fetch(get_location("boston"), date(2023, 12, 20), date(2024, 1, 10))
+    weather = source.fetch(BOSTON, date(2023, 12, 20), date(2024, 1, 10))
     assert len(weather.frame) == 22 * 24
     assert weather.frame["temperature_2m"].tolist()[:3] == slice_temperatures(boston_payload)
 

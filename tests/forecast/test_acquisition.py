@@ -12,11 +12,9 @@ from sqlalchemy.orm import Session
 
 from bihar.forecast.acquisition import acquire, period
 from bihar.forecast.db.models import Base, IngestionRun, Observation
-from bihar.forecast.locations import get_location
 from bihar.forecast.sources import OutOfRangeError, SnapshotSource
 from tests.forecast.conftest import slice_payload, snapshot
-
-BOSTON = get_location("boston")
+from tests.forecast.places import BOSTON, PARIS
 
 
 def observations(engine) -> list[Observation]:
@@ -116,9 +114,9 @@ def test_periods(tmp_path, boston_payload):
 def test_snapshot_of_a_location_with_temperature_only(engine, tmp_path):
     from bihar.settings import get_settings
 
-    source = SnapshotSource.find(get_settings().data_dir, get_location("paris"))
+    source = SnapshotSource.find(get_settings().data_dir, PARIS)
     assert source is not None and source.variables == ("temperature_2m",)
-    result = acquire(engine, source, get_location("paris"), date(2020, 2, 1), date(2020, 2, 2))
+    result = acquire(engine, source, PARIS, date(2020, 2, 1), date(2020, 2, 2))
     assert result.inserted == 48
     row = observations(engine)[0]
     assert row.relative_humidity_2m is None and row.temperature_2m is not None

@@ -15,14 +15,18 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from bihar.cli import EXIT_BAD_INPUT, EXIT_SOURCE_FAILED, ErrorMap, UsageError
 from bihar.forecast.locations import Location
 from bihar.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from bihar.forecast.sources import WeatherSource
 
 log = logging.getLogger("bihar.cli")
 
@@ -36,7 +40,9 @@ def _date(text: str) -> date:
 
 def _add_acquire(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("acquire", help="download a period of hourly weather and store it")
-    p.add_argument("--date", type=_date, required=True, help="last day of the period (UTC)")
+    p.add_argument(
+        "--date", type=_date, help="last local day of the period (default: the source's last)"
+    )
     p.add_argument("--days", type=int, default=30, help="length of the period (default 30)")
     p.add_argument("--backfill", action="store_true", help="everything the source has")
     p.add_argument("--since", type=_date, help="with --backfill: first day to load")
@@ -53,13 +59,14 @@ def _acquire(args: argparse.Namespace) -> int:
         raise UsageError("--days must be at least 1")
     if args.since and not args.backfill:
         raise UsageError("--since only goes with --backfill")
-    if args.since and args.since > args.date:
+    if args.since and args.date and args.since > args.date:
         raise UsageError(f"--since {args.since} is after --date {args.date}")
     settings = get_settings()
     with _engine(settings) as engine:
         location = _location(engine, args, settings)
         source = open_source(settings, location, args.source, progress=sys.stderr.isatty())
-        start, end = period(source, args.date, args.days, args.backfill, args.since)
+        day = args.date or _last_day(source, location)
+        start, end = period(source, day, args.days, args.backfill, args.since)
         result = acquire(engine, source, location, start, end)
     if result.hours == 0:
         log.error("%s returned no temperature for %s to %s", source.name, start, end)
@@ -174,7 +181,9 @@ def _add_refresh(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "refresh", help="acquire → train → predict the 30 days ending at --date and the next"
     )
-    p.add_argument("--date", type=_date, required=True)
+    p.add_argument(
+        "--date", type=_date, help="the refresh's local day (default: the source's last full one)"
+    )
     p.add_argument("--days", type=int, default=30, help="days predicted up to --date")
     p.add_argument("--location", default=None)
     p.add_argument("--source", choices=["auto", "offline", "live"], default=None)
@@ -194,10 +203,15 @@ def _refresh(args: argparse.Namespace) -> int:
     load_config(settings.model_config_path)  # before the store is opened, let alone filled
     with _engine(settings) as engine:
         location = _location(engine, args, settings)
+        day = args.date
+        if day is None:
+            from bihar.forecast.sources import open_source
+
+            day = _last_day(open_source(settings, location, args.source), location)
         refresh(
             engine,
             settings,
-            args.date,
+            day,
             location.name,
             days=args.days,
             source=args.source,
@@ -208,28 +222,42 @@ def _refresh(args: argparse.Namespace) -> int:
 
 def _add_monitor(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("monitor", help="plot predicted vs observed values of a period")
-    p.add_argument("--start", type=_date, required=True)
-    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--start", type=_date, help="default: 29 days before --end")
+    p.add_argument("--end", type=_date, help="default: the last predicted day")
     p.add_argument("--location", default=None)
     p.set_defaults(handler=_monitor, errors=errors)
 
 
 def _monitor(args: argparse.Namespace) -> int:
     from bihar.forecast.monitoring import plot_monitoring
+    from bihar.forecast.queries import predicted_days
 
-    if args.end < args.start:
+    if args.start and args.end and args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
     settings = get_settings()
     with _engine(settings, writer=False) as engine:
         location = _location(engine, args, settings)
-        plot_monitoring(
-            engine,
-            settings.monitoring_dir,
-            location.name,
-            args.start,
-            args.end,
-        )
+        end = args.end
+        if end is None:
+            with engine.connect() as conn:
+                span = predicted_days(conn, location.name)
+            if span is None:
+                raise UsageError(f"no predictions stored for {location.name}; run a refresh first")
+            end = span[1]
+        start = args.start or end - timedelta(days=29)
+        if end < start:
+            raise UsageError(f"--end {end} is before --start {start}")
+        plot_monitoring(engine, settings.monitoring_dir, location.name, start, end)
     return 0
+
+
+def _last_day(source: WeatherSource, location: Location) -> date:
+    """The last local day of `location` the source holds whole (the commands' default date)."""
+    from bihar.forecast.sources import last_local_day
+
+    day = last_local_day(source.coverage(), location.timezone)
+    log.info("date: %s, the last full local day %s holds for %s", day, source.name, location.name)
+    return day
 
 
 def _location(engine: Engine, args: argparse.Namespace, settings: Settings) -> Location:

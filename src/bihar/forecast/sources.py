@@ -57,6 +57,16 @@ class Coverage:
         return start, end
 
 
+def last_local_day(coverage: Coverage, timezone: str) -> date:
+    """The last local day of `timezone` whose every hour lies in `coverage` (UTC days)."""
+    from bihar.forecast.problem import to_local
+
+    after = pd.Timestamp(coverage.last) + pd.Timedelta(days=1)  # the first hour not covered
+    return (
+        to_local(pd.DatetimeIndex([after]), timezone)[0].normalize() - pd.Timedelta(days=1)
+    ).date()
+
+
 class WeatherSource(Protocol):
     name: str
 
