@@ -89,7 +89,11 @@ class SnapshotSource:
         if not self.paths:
             raise SourceUnavailableError("no snapshot file given")
         self.path = self.paths[-1]
-        self.name = "snapshot:" + "+".join(p.name for p in self.paths)
+        if len(self.paths) == 1:
+            self.name = f"snapshot:{self.path.name}"
+        else:  # stored with each row (128 characters at most): the files are logged below
+            self.name = f"snapshot:{len(self.paths)} files {self.path.name.split('_archive_')[0]}"
+            log.info("snapshot files merged: %s", ", ".join(p.name for p in self.paths))
         parts = [(path, _read_snapshot(path)) for path in self.paths]
         self.variables = tuple(v for v in VARIABLES if any(v in w.frame for _, w in parts))
         self._weather = _merge(parts, self.variables)
