@@ -52,23 +52,26 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis edge/build
 
 # --- forecast ---
-DATE ?= 2025-10-31
+# DATE: a local day of LOCATION; empty = the last full local day its weather source holds.
+DATE ?=
+LOCATION ?= boston
+DATE_ARG = $(if $(DATE),--date $(DATE))
+MONITOR_START ?= $(if $(DATE),$(shell date -d "$(DATE) -29 days" +%F))
+MONITOR_END ?= $(if $(DATE),$(shell date -d "$(DATE) +1 day" +%F))
 
 ## acquire: store the 30 days ending at DATE in the default database (offline snapshot when present)
 acquire: install
-	$(BIN)/python data/acquire.py --date $(DATE)
-
-LOCATION ?= boston
-MONITOR_START ?= $(shell date -d "$(DATE) -29 days" +%F)
-MONITOR_END ?= $(shell date -d "$(DATE) +1 day" +%F)
+	$(BIN)/python data/acquire.py $(DATE_ARG) --location $(LOCATION)
 
 ## refresh: the brief's workflow for DATE: acquire → train a new model → predict 30 days + next → store
 refresh: install
-	$(BIN)/python -m bihar.cli refresh --date $(DATE) --location $(LOCATION)
+	$(BIN)/python -m bihar.cli refresh $(DATE_ARG) --location $(LOCATION)
 
-## monitor: predicted vs observed figure of the refreshed period → monitoring/output/
+## monitor: predicted vs observed figure of the refreshed period (default: the last 30 predicted
+##   days) → monitoring/output/
 monitor: install
-	$(BIN)/python monitoring/plot.py --start $(MONITOR_START) --end $(MONITOR_END) --location $(LOCATION)
+	$(BIN)/python monitoring/plot.py $(if $(MONITOR_START),--start $(MONITOR_START)) \
+	  $(if $(MONITOR_END),--end $(MONITOR_END)) --location $(LOCATION)
 
 ## serve: the API on http://127.0.0.1:8000 (docs at /docs)
 serve: install
@@ -79,13 +82,13 @@ demo: refresh monitor serve
 
 ## bench-refresh: time the whole refresh on 6 years of Boston history → reports/refresh.*
 bench-refresh: install
-	$(BIN)/python benchmarks/refresh.py --date $(DATE)
+	$(BIN)/python benchmarks/refresh.py $(DATE_ARG)
 
 ## bench-load: wrk at 64 connections on /predictions and /predictions/observed, cached and not, and
 ##   a bare endpoint → reports/load.*
 bench-load: install demo-state
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
-	$(BIN)/python benchmarks/load.py --date $(DATE)
+	$(BIN)/python benchmarks/load.py $(DATE_ARG)
 
 ## bench-backfill: time the 6-year Boston backfill into SQLite and PostgreSQL → reports/backfill.*
 bench-backfill: install

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bihar.forecast.db.engine import make_engine
 from bihar.forecast.db.migrate import is_current
-from bihar.forecast.locations import UnknownLocationError, get_location
+from bihar.forecast.locations import UnknownLocationError, find_location
 from bihar.forecast.queries import predicted_days, registered_models, served_day, served_period
 from bihar.forecast.schemas import (
     DateRange,
@@ -92,8 +92,10 @@ app = FastAPI(
     title="bihar temperature forecasts",
     summary="Day-ahead 3-hour temperature forecasts, their observed values and the models.",
     description=(
-        "A forecast for day D is issued at D 00:00 UTC from 3-hour values up to D-1 21:00 and "
-        "predicts the eight 3-hour means of D (00h, 03h, …, 21h UTC; 00h = mean of 00h–02h)."
+        "A forecast for day D is the location's local day D: issued at local D 00:00 from 3-hour "
+        "values up to D-1 21:00 and predicting the eight 3-hour means of D (00h, 03h, …, 21h on "
+        "the local clock; 00h = mean of 00h–02h). Times carry their UTC offset and answers name "
+        "the time zone."
     ),
     version=get_settings().app_version,
     lifespan=lifespan,
@@ -154,17 +156,18 @@ async def _build(state: Any, build: Callable[..., bytes], args: tuple) -> bytes:
 
 
 def _location(name: str | None) -> str:
-    try:
-        return get_location(name or get_settings().default_location).name
-    except UnknownLocationError as exc:
-        raise ApiError(404, str(exc)) from None
+    """The name as stored (the request's, else the default); whether the store holds it is
+    checked when the answer is built, so a cached answer costs no query."""
+    return " ".join((name or get_settings().default_location).strip().lower().split()).replace(
+        " ", "-"
+    )
 
 
 def _no_predictions(engine: Engine, location: str, what: str) -> ApiError:
     try:
         with engine.connect() as conn:
             span = predicted_days(conn, location)
-    except UnknownLocationError as exc:  # a known place with nothing stored
+    except UnknownLocationError as exc:  # not a stored location: the message lists them
         return ApiError(404, str(exc))
     if span is None:
         return ApiError(404, f"no predictions for {what} ({location}): none are stored")
@@ -200,10 +203,11 @@ async def predictions(
 
 
 def _day_predictions(engine: Engine, name: str, day: date) -> bytes:
-    slots = served_day(engine, name, day)
-    if slots is None:
+    found = served_day(engine, name, day)
+    if found is None:
         raise _no_predictions(engine, name, str(day))
-    return _json({"location": name, "date": str(day)}, slots)
+    slots, timezone = found
+    return _json({"location": name, "timezone": timezone, "date": str(day)}, slots)
 
 
 def _json(fields: dict[str, object], slots: str, **after: object) -> bytes:
@@ -248,11 +252,11 @@ async def predictions_observed(
 
 
 def _predictions_with_observed(engine: Engine, name: str, start: date, end: date) -> bytes:
-    days, summary = served_period(engine, name, start, end)
+    days, summary, timezone = served_period(engine, name, start, end)
     if not days:
         raise _no_predictions(engine, name, f"{start} to {end}")
     slots = "[" + ",".join(day[1:-1] for day in days) + "]"
-    fields = {"location": name, "start": str(start), "end": str(end)}
+    fields = {"location": name, "timezone": timezone, "start": str(start), "end": str(end)}
     return _json(fields, slots, summary=summary.__dict__)
 
 
@@ -295,9 +299,14 @@ def models(engine: EngineDep) -> list[ModelInfo]:
     responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorBody}},
     tags=["models"],
 )
-def monitoring_plot(location: LocationName = None) -> FileResponse:
+def monitoring_plot(engine: EngineDep, location: LocationName = None) -> FileResponse:
     """The latest monitoring figure (predicted vs observed), made by `monitoring/plot.py`."""
     name = _location(location)
+    with engine.connect() as conn:
+        try:
+            name = find_location(conn, name).name
+        except UnknownLocationError as exc:
+            raise ApiError(404, str(exc)) from None
     path = get_settings().monitoring_dir / f"{name}_latest.png"
     if not path.is_file():
         raise ApiError(404, f"no monitoring plot for {name}; run monitoring/plot.py")

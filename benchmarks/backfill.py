@@ -18,7 +18,7 @@ from report import machine, write_report
 from bihar.forecast.acquisition import acquire
 from bihar.forecast.db.engine import make_engine
 from bihar.forecast.db.migrate import upgrade_head
-from bihar.forecast.locations import get_location
+from bihar.forecast.locations import find_location
 from bihar.forecast.sources import open_source
 from bihar.logs import configure_logging
 from bihar.settings import get_settings
@@ -26,11 +26,12 @@ from bihar.settings import get_settings
 
 def backfill_seconds(url: str) -> tuple[float, int]:
     settings = get_settings()
-    location = get_location("boston")
-    source = open_source(settings, location, "offline")
-    coverage = source.coverage()
     engine = make_engine(url)
     upgrade_head(engine)
+    with engine.connect() as conn:
+        location = find_location(conn, "boston")
+    source = open_source(settings, location, "offline")
+    coverage = source.coverage()
     began = time.perf_counter()
     result = acquire(engine, source, location, coverage.first, coverage.last)
     seconds = time.perf_counter() - began

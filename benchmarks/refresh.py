@@ -2,7 +2,7 @@
 configuration → predict 31 days) on a fresh SQLite database. Writes reports/refresh.{json,md},
 and the backtest of the trained model to reports/forecast_backtest.{json,md}.
 
-    .venv/bin/python benchmarks/refresh.py [--date 2025-10-31]
+    .venv/bin/python benchmarks/refresh.py [--date 2025-10-30]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bihar.settings import Settings, get_settings
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--date", type=date.fromisoformat, default=date(2025, 10, 31))
+    parser.add_argument("--date", type=date.fromisoformat, default=date(2025, 10, 30))
     args = parser.parse_args()
     configure_logging("WARNING")
     repo = get_settings()

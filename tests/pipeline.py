@@ -17,8 +17,8 @@ from bihar.forecast.models import ModelConfig
 from bihar.forecast.refresh import RefreshResult, refresh
 from bihar.settings import Settings
 
-#: The refresh date of the test stores: the last day of the Boston snapshot.
-REFRESH_DAY = date(2025, 10, 31)
+#: The refresh date of the test stores: the last full local day of the Boston snapshot.
+REFRESH_DAY = date(2025, 10, 30)
 #: A small, fast LightGBM: the tests check the plumbing, the backtest report checks accuracy.
 FAST_CONFIG = ModelConfig(
     name="direct-lightgbm-fast",

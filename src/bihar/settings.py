@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         default="https://archive-api.open-meteo.com/v1",
         validation_alias=AliasChoices("OPENMETEO_BASE_URL", "BIHAR_OPENMETEO_BASE_URL"),
     )
+    geocoding_base_url: str = Field(
+        default="https://geocoding-api.open-meteo.com/v1",
+        validation_alias=AliasChoices("OPENMETEO_GEOCODING_URL", "BIHAR_GEOCODING_BASE_URL"),
+        description="Open-Meteo's geocoding API (`/search`), used by `bihar locations add`.",
+    )
     weather_source: Literal["auto", "offline", "live"] = Field(
         default="auto",
         description="auto: the offline snapshot when present, else the live API.",

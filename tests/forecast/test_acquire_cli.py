@@ -31,9 +31,15 @@ def stored(tmp_path: Path) -> int:
 
 
 def test_readme_command_fills_the_database_offline(tmp_path):
-    done = acquire(tmp_path, "--date", "2025-10-31", "--days", "30")
+    # Boston's local days 2025-10-01 … 10-30 (EDT): 04:00 UTC on Oct 1 to 03:00 UTC on Oct 31
+    done = acquire(tmp_path, "--date", "2025-10-30", "--days", "30")
     assert done.returncode == 0, done.stderr
     assert stored(tmp_path) == 30 * 24
+    with sqlite3.connect(tmp_path / "w.db") as conn:
+        first, last = conn.execute(
+            "select min(time), max(time) from weather_observations"
+        ).fetchone()
+    assert (first[:16], last[:16]) == ("2025-10-01 04:00", "2025-10-31 03:00")
     summary = [line for line in done.stderr.splitlines() if "acquired boston" in line]
     assert len(summary) == 1 and "720 inserted" in summary[0]
     assert "snapshot:boston_archive" in done.stderr  # says which source it used
@@ -71,7 +77,8 @@ def test_live_source_over_http(tmp_path, httpserver, boston_payload):
     )
     assert done.returncode == 0, done.stderr
     assert "live:open-meteo" in done.stderr
-    assert [(c["start_date"], c["end_date"]) for c in calls] == [("2024-05-01", "2024-05-03")]
+    # Boston's local days May 1-3 (EDT) end at 03:00 UTC on May 4: the UTC day is asked too
+    assert [(c["start_date"], c["end_date"]) for c in calls] == [("2024-05-01", "2024-05-04")]
     assert stored(tmp_path) == 72
 
 
@@ -96,8 +103,8 @@ def test_snapshot_saves_a_live_answer_the_offline_source_reads(
 ):
     from datetime import date
 
-    from bihar.forecast.locations import get_location
     from bihar.forecast.sources import SnapshotSource
+    from tests.forecast.places import BOSTON
 
     calls: list[dict[str, str]] = []
     httpserver.expect_request("/v1/archive").respond_with_handler(
@@ -114,9 +121,9 @@ def test_snapshot_saves_a_live_answer_the_offline_source_reads(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(calls) == 1
-    source = SnapshotSource.find(tmp_path / "datasets", get_location("boston"))
+    source = SnapshotSource.find(tmp_path / "datasets", BOSTON)
     assert source is not None and source.path.name == "boston_archive_2023-12-20_2024-01-10.json"
-    weather = source.fetch(get_location("boston"), date(2023, 12, 20), date(2024, 1, 10))
+    weather = source.fetch(BOSTON, date(2023, 12, 20), date(2024, 1, 10))
     assert len(weather.frame) == 22 * 24
     assert weather.frame["temperature_2m"].tolist()[:3] == slice_temperatures(boston_payload)
 

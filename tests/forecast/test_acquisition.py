@@ -12,11 +12,22 @@ from sqlalchemy.orm import Session
 
 from bihar.forecast.acquisition import acquire, period
 from bihar.forecast.db.models import Base, IngestionRun, Observation
-from bihar.forecast.locations import get_location
+from bihar.forecast.locations import Location, add_location
+from bihar.forecast.openmeteo import ArchiveFormatError
 from bihar.forecast.sources import OutOfRangeError, SnapshotSource
 from tests.forecast.conftest import slice_payload, snapshot
+from tests.forecast.places import PARIS
 
-BOSTON = get_location("boston")
+#: A place whose local days are UTC days all year (no daylight saving time): the storage tests
+#: below count whole UTC days of the snapshot; local days are tested in test_local_days.py.
+PLACE = Location("reykjavik", 64.1466, -21.9426, "Atlantic/Reykjavik")
+
+
+@pytest.fixture(autouse=True)
+def stored_place(request: pytest.FixtureRequest) -> None:
+    if "engine" in request.fixturenames:
+        with request.getfixturevalue("engine").begin() as conn:
+            add_location(conn, PLACE)
 
 
 def observations(engine) -> list[Observation]:
@@ -32,7 +43,7 @@ def test_migrated_schema_matches_the_models(engine):
 
 def test_acquire_stores_every_hour(engine, tmp_path, boston_payload):
     source = snapshot(tmp_path, boston_payload)
-    result = acquire(engine, source, BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+    result = acquire(engine, source, PLACE, date(2024, 3, 1), date(2024, 3, 10))
     assert (result.hours, result.inserted, result.updated, result.unchanged) == (240, 240, 0, 0)
     rows = observations(engine)
     assert len(rows) == 240
@@ -47,22 +58,22 @@ def test_acquire_stores_every_hour(engine, tmp_path, boston_payload):
 
 def test_running_twice_changes_nothing(engine, tmp_path, boston_payload):
     source = snapshot(tmp_path, boston_payload)
-    acquire(engine, source, BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+    acquire(engine, source, PLACE, date(2024, 3, 1), date(2024, 3, 10))
     before = [(r.id, r.time, r.temperature_2m, r.ingested_at) for r in observations(engine)]
-    again = acquire(engine, source, BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+    again = acquire(engine, source, PLACE, date(2024, 3, 1), date(2024, 3, 10))
     after = [(r.id, r.time, r.temperature_2m, r.ingested_at) for r in observations(engine)]
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 240)
     assert after == before
 
 
 def test_changed_values_are_updated_and_overlaps_merged(engine, tmp_path, boston_payload):
-    acquire(engine, snapshot(tmp_path, boston_payload), BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+    acquire(engine, snapshot(tmp_path, boston_payload), PLACE, date(2024, 3, 1), date(2024, 3, 10))
 
     def revise(hourly):
         hourly["temperature_2m"][30] += 1.5
 
     revised = snapshot(tmp_path, boston_payload, "2024-03-05", "2024-03-12", edit=revise)
-    result = acquire(engine, revised, BOSTON, date(2024, 3, 5), date(2024, 3, 12))
+    result = acquire(engine, revised, PLACE, date(2024, 3, 5), date(2024, 3, 12))
     assert (result.inserted, result.updated, result.unchanged) == (48, 1, 143)
     assert len(observations(engine)) == 288
 
@@ -76,7 +87,7 @@ def test_short_gaps_filled_and_flagged_long_gaps_left_out(engine, tmp_path, bost
         hourly["relative_humidity_2m"][50] = None
 
     source = snapshot(tmp_path, boston_payload, edit=holes)
-    result = acquire(engine, source, BOSTON, date(2024, 3, 1), date(2024, 3, 10))
+    result = acquire(engine, source, PLACE, date(2024, 3, 1), date(2024, 3, 10))
     assert result.hours == 230
     assert result.interpolated == 4
     assert [g.hours for g in result.long_gaps] == [10]
@@ -96,7 +107,7 @@ def test_short_gaps_filled_and_flagged_long_gaps_left_out(engine, tmp_path, bost
 def test_date_outside_the_source_is_refused_and_nothing_recorded(engine, tmp_path, boston_payload):
     source = snapshot(tmp_path, boston_payload)
     with pytest.raises(OutOfRangeError, match="2024-03-01 to 2024-03-10"):
-        acquire(engine, source, BOSTON, date(2024, 4, 1), date(2024, 4, 5))
+        acquire(engine, source, PLACE, date(2024, 4, 1), date(2024, 4, 5))
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from ingestion_runs")).scalar() == 0
         assert conn.execute(text("select count(*) from weather_observations")).scalar() == 0
@@ -116,9 +127,9 @@ def test_periods(tmp_path, boston_payload):
 def test_snapshot_of_a_location_with_temperature_only(engine, tmp_path):
     from bihar.settings import get_settings
 
-    source = SnapshotSource.find(get_settings().data_dir, get_location("paris"))
+    source = SnapshotSource.find(get_settings().data_dir, PARIS)
     assert source is not None and source.variables == ("temperature_2m",)
-    result = acquire(engine, source, get_location("paris"), date(2020, 2, 1), date(2020, 2, 2))
+    result = acquire(engine, source, PARIS, date(2020, 2, 1), date(2020, 2, 2))
     assert result.inserted == 48
     row = observations(engine)[0]
     assert row.relative_humidity_2m is None and row.temperature_2m is not None
@@ -132,3 +143,46 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_snapshot_files_of_a_location_are_merged_by_time(engine, tmp_path, boston_payload):
+    snapshot(tmp_path, boston_payload, "2024-03-01", "2024-03-06")
+    snapshot(tmp_path, boston_payload, "2024-03-05", "2024-03-10")  # two days in common
+    snapshot(tmp_path, boston_payload, "2024-03-14", "2024-03-15")  # after a 3-day hole
+    for path in tmp_path.glob("boston_archive_*.json"):
+        path.rename(tmp_path / path.name.replace("boston", "reykjavik"))
+    (tmp_path / "weather").mkdir()
+    for path in tmp_path.glob("reykjavik_archive_*.json"):
+        path.rename(tmp_path / "weather" / path.name)
+    source = SnapshotSource.find(tmp_path, PLACE)
+    assert source is not None and len(source.paths) == 3
+    assert (source.coverage().first, source.coverage().last) == (
+        date(2024, 3, 1),
+        date(2024, 3, 15),
+    )
+    result = acquire(engine, source, PLACE, date(2024, 3, 1), date(2024, 3, 15))
+    assert result.hours == 12 * 24  # the hole stays missing, reported as a long gap
+    assert any("72 h" in gap.describe() for gap in result.long_gaps)
+    whole = slice_payload(boston_payload, "2024-03-01", "2024-03-10")["hourly"]["temperature_2m"]
+    assert [r.temperature_2m for r in observations(engine)][:240] == whole
+
+
+def test_snapshots_that_disagree_name_both_files(tmp_path, boston_payload):
+    (tmp_path / "weather").mkdir()
+
+    def revise(hourly):
+        hourly["temperature_2m"][5] += 0.5  # 2024-03-05 05:00
+
+    for start, end, edit in (
+        ("2024-03-01", "2024-03-06", None),
+        ("2024-03-05", "2024-03-10", revise),
+    ):
+        snapshot(tmp_path / "weather", boston_payload, start, end, edit=edit)
+    for path in (tmp_path / "weather").glob("boston_archive_*.json"):
+        path.rename(path.with_name(path.name.replace("boston", "reykjavik")))
+    with pytest.raises(ArchiveFormatError) as info:
+        SnapshotSource.find(tmp_path, PLACE)
+    message = str(info.value)
+    assert "reykjavik_archive_2024-03-01_2024-03-06.json" in message
+    assert "reykjavik_archive_2024-03-05_2024-03-10.json" in message
+    assert "2024-03-05 05:00" in message

@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 
 from bihar.forecast.acquisition import acquire
-from bihar.forecast.locations import get_location
 from bihar.forecast.registry import (
     RegistryError,
     list_versions,
@@ -21,15 +20,16 @@ from bihar.forecast.registry import (
 )
 from bihar.forecast.sources import open_source
 from bihar.forecast.training import TrainingError, train
+from tests.forecast.places import BOSTON
 from tests.pipeline import FAST_CONFIG, settings_under
 
 
 @pytest.fixture
 def store(engine, tmp_path):
     settings = settings_under(tmp_path, str(engine.url.render_as_string(hide_password=False)))
-    source = open_source(settings, get_location("boston"), "offline")
+    source = open_source(settings, BOSTON, "offline")
     coverage = source.coverage()
-    acquire(engine, source, get_location("boston"), coverage.first, coverage.last)
+    acquire(engine, source, BOSTON, coverage.first, coverage.last)
     return engine, settings
 
 
@@ -93,7 +93,7 @@ def test_no_served_version_says_how_to_get_one(engine):
 
 def test_too_little_history_is_a_clear_error(engine, tmp_path):
     settings = settings_under(tmp_path, engine.url.render_as_string(hide_password=False))
-    source = open_source(settings, get_location("boston"), "offline")
-    acquire(engine, source, get_location("boston"), date(2025, 1, 1), date(2025, 3, 1))
+    source = open_source(settings, BOSTON, "offline")
+    acquire(engine, source, BOSTON, date(2025, 1, 1), date(2025, 3, 1))
     with pytest.raises(TrainingError, match="--backfill"):
         train(engine, settings, "boston", FAST_CONFIG)

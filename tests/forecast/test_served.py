@@ -14,12 +14,11 @@ from bihar.forecast.acquisition import acquire
 from bihar.forecast.db.engine import make_engine
 from bihar.forecast.db.migrate import alembic_config, upgrade_head
 from bihar.forecast.db.models import LocationRow, ModelVersion, Prediction
-from bihar.forecast.locations import get_location
 from bihar.forecast.queries import observed_three_hourly, served_day, served_period
 from bihar.forecast.served import remake_served_days
 from tests.forecast.conftest import snapshot
+from tests.forecast.places import BOSTON
 
-BOSTON = get_location("boston")
 DAY = date(2024, 3, 2)
 
 

@@ -19,6 +19,7 @@ from bihar.forecast.db.models import IngestionRun, utcnow
 from bihar.forecast.gaps import Gap, fill_short_gaps
 from bihar.forecast.locations import Location
 from bihar.forecast.observations import ensure_location, upsert_observations
+from bihar.forecast.problem import day_hours
 from bihar.forecast.served import remake_served_days
 from bihar.forecast.sources import OutOfRangeError, WeatherSource
 
@@ -70,13 +71,22 @@ def period(
 def acquire(
     engine: Engine, source: WeatherSource, location: Location, start: date, end: date
 ) -> AcquisitionResult:
-    """Fetch `start`…`end` from `source` and upsert it in one transaction."""
+    """Fetch the local days `start`…`end` from `source` and upsert them in one transaction.
+
+    The source answers UTC days, so a day either side is fetched too (within what the source
+    has), and the hours of the local days kept: a local day starts and ends up to 14 hours
+    away from UTC's."""
     began = time.perf_counter()
     try:
-        weather = source.fetch(location, start, end)
-        first_hour = weather.frame.index[0].normalize()
-        last_hour = weather.frame.index[-1].normalize() + pd.Timedelta(hours=23)
-        filled = fill_short_gaps(weather.frame, first_hour, last_hour)
+        span = source.coverage()
+        start, end = span.check(start, end, source.name)
+        lo, hi = (pd.Timestamp(t) for t in day_hours(start, end, location.timezone))
+        weather = source.fetch(location, max(lo.date(), span.first), min(hi.date(), span.last))
+        # the local days' hours, as far as the source's UTC days reach
+        first_hour = max(lo, weather.frame.index[0].normalize())
+        last_hour = min(hi, weather.frame.index[-1].normalize() + pd.Timedelta(hours=23))
+        frame = weather.frame.loc[first_hour:last_hour]
+        filled = fill_short_gaps(frame, first_hour, last_hour)
         rows = filled.frame.assign(interpolated=filled.interpolated)
         rows = rows[rows["temperature_2m"].notna()]
         for gap in filled.long_gaps:
@@ -85,7 +95,7 @@ def acquire(
             loc_id = ensure_location(conn, location, weather.elevation)
             counts = upsert_observations(conn, loc_id, rows, source.name, utcnow())
             if counts.inserted or counts.updated:
-                remake_served_days(conn, location.name, first_hour.date(), last_hour.date())
+                remake_served_days(conn, location.name, start, end)
             interpolated = int(rows["interpolated"].sum())
             conn.execute(
                 insert(IngestionRun).values(
@@ -111,8 +121,8 @@ def acquire(
     result = AcquisitionResult(
         location=location.name,
         source=source.name,
-        start=first_hour.date(),
-        end=last_hour.date(),
+        start=start,
+        end=end,
         hours=len(rows),
         inserted=counts.inserted,
         updated=counts.updated,

@@ -15,14 +15,18 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from bihar.cli import EXIT_BAD_INPUT, EXIT_SOURCE_FAILED, ErrorMap, UsageError
-from bihar.forecast.locations import Location, get_location
+from bihar.forecast.locations import Location
 from bihar.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from bihar.forecast.sources import WeatherSource
 
 log = logging.getLogger("bihar.cli")
 
@@ -36,7 +40,9 @@ def _date(text: str) -> date:
 
 def _add_acquire(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("acquire", help="download a period of hourly weather and store it")
-    p.add_argument("--date", type=_date, required=True, help="last day of the period (UTC)")
+    p.add_argument(
+        "--date", type=_date, help="last local day of the period (default: the source's last)"
+    )
     p.add_argument("--days", type=int, default=30, help="length of the period (default 30)")
     p.add_argument("--backfill", action="store_true", help="everything the source has")
     p.add_argument("--since", type=_date, help="with --backfill: first day to load")
@@ -53,13 +59,14 @@ def _acquire(args: argparse.Namespace) -> int:
         raise UsageError("--days must be at least 1")
     if args.since and not args.backfill:
         raise UsageError("--since only goes with --backfill")
-    if args.since and args.since > args.date:
+    if args.since and args.date and args.since > args.date:
         raise UsageError(f"--since {args.since} is after --date {args.date}")
     settings = get_settings()
-    location = _location(args, settings)
     with _engine(settings) as engine:
+        location = _location(engine, args, settings)
         source = open_source(settings, location, args.source, progress=sys.stderr.isatty())
-        start, end = period(source, args.date, args.days, args.backfill, args.since)
+        day = args.date or _last_day(source, location)
+        start, end = period(source, day, args.days, args.backfill, args.since)
         result = acquire(engine, source, location, start, end)
     if result.hours == 0:
         log.error("%s returned no temperature for %s to %s", source.name, start, end)
@@ -98,7 +105,8 @@ def _snapshot(args: argparse.Namespace) -> int:
         raise UsageError("give --data-dir (no BIHAR_DATA_DIR is configured)")
     if args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
-    location = _location(args, settings)
+    with _engine(settings, writer=False) as engine:
+        location = _location(engine, args, settings)
     save_snapshot(settings, location, args.start, args.end, folder)
     return 0
 
@@ -124,9 +132,9 @@ def _train(args: argparse.Namespace) -> int:
     if args.refit_every_days is not None and args.refit_every_days < 1:
         raise UsageError("--refit-every-days must be at least 1")
     settings = get_settings()
-    location = _location(args, settings)
     config = load_config(args.config or settings.model_config_path)
     with _engine(settings) as engine:
+        location = _location(engine, args, settings)
         train(
             engine,
             settings,
@@ -163,8 +171,8 @@ def _predict(args: argparse.Namespace) -> int:
     if end < start:
         raise UsageError(f"--end {end} is before --start {start}")
     settings = get_settings()
-    location = _location(args, settings)
     with _engine(settings) as engine:
+        location = _location(engine, args, settings)
         predict_days(engine, settings.registry_dir, location.name, start, end)
     return 0
 
@@ -173,7 +181,9 @@ def _add_refresh(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "refresh", help="acquire → train → predict the 30 days ending at --date and the next"
     )
-    p.add_argument("--date", type=_date, required=True)
+    p.add_argument(
+        "--date", type=_date, help="the refresh's local day (default: the source's last full one)"
+    )
     p.add_argument("--days", type=int, default=30, help="days predicted up to --date")
     p.add_argument("--location", default=None)
     p.add_argument("--source", choices=["auto", "offline", "live"], default=None)
@@ -190,13 +200,18 @@ def _refresh(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise UsageError("--days must be at least 1")
     settings = get_settings()
-    location = _location(args, settings)
     load_config(settings.model_config_path)  # before the store is opened, let alone filled
     with _engine(settings) as engine:
+        location = _location(engine, args, settings)
+        day = args.date
+        if day is None:
+            from bihar.forecast.sources import open_source
+
+            day = _last_day(open_source(settings, location, args.source), location)
         refresh(
             engine,
             settings,
-            args.date,
+            day,
             location.name,
             days=args.days,
             source=args.source,
@@ -207,33 +222,194 @@ def _refresh(args: argparse.Namespace) -> int:
 
 def _add_monitor(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("monitor", help="plot predicted vs observed values of a period")
-    p.add_argument("--start", type=_date, required=True)
-    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--start", type=_date, help="default: 29 days before --end")
+    p.add_argument("--end", type=_date, help="default: the last predicted day")
     p.add_argument("--location", default=None)
     p.set_defaults(handler=_monitor, errors=errors)
 
 
 def _monitor(args: argparse.Namespace) -> int:
     from bihar.forecast.monitoring import plot_monitoring
+    from bihar.forecast.queries import predicted_days
 
-    if args.end < args.start:
+    if args.start and args.end and args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
     settings = get_settings()
-    location = _location(args, settings)
     with _engine(settings, writer=False) as engine:
-        plot_monitoring(
-            engine,
-            settings.monitoring_dir,
-            location.name,
-            args.start,
-            args.end,
+        location = _location(engine, args, settings)
+        end = args.end
+        if end is None:
+            with engine.connect() as conn:
+                span = predicted_days(conn, location.name)
+            if span is None:
+                raise UsageError(f"no predictions stored for {location.name}; run a refresh first")
+            end = span[1]
+        start = args.start or end - timedelta(days=29)
+        if end < start:
+            raise UsageError(f"--end {end} is before --start {start}")
+        plot_monitoring(engine, settings.monitoring_dir, location.name, start, end)
+    return 0
+
+
+def _last_day(source: WeatherSource, location: Location) -> date:
+    """The last local day of `location` the source holds whole (the commands' default date)."""
+    from bihar.forecast.sources import last_local_day
+
+    day = last_local_day(source.coverage(), location.timezone)
+    log.info("date: %s, the last full local day %s holds for %s", day, source.name, location.name)
+    return day
+
+
+def _location(engine: Engine, args: argparse.Namespace, settings: Settings) -> Location:
+    """The stored location a command names (else the default), checked before any work."""
+    from bihar.forecast.locations import find_location
+
+    with engine.connect() as conn:
+        return find_location(conn, args.location or settings.default_location)
+
+
+def _add_locations(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("locations", help="the places the service knows: add, list, remove")
+    commands = group.add_subparsers(dest="locations_command", required=True)
+    add = commands.add_parser(
+        "add",
+        help="add a place: found by name with Open-Meteo's geocoding API, or given by coordinates",
+    )
+    add.add_argument("name", help="the name commands and the API will use (e.g. turin)")
+    add.add_argument("--pick", type=int, help="take the N-th geocoding candidate (from 1)")
+    add.add_argument("--country", help="keep candidates of this country (code or name)")
+    add.add_argument("--search", help="the name to geocode, when it differs from NAME")
+    add.add_argument("--latitude", type=float, help="with --longitude: no geocoding (offline)")
+    add.add_argument("--longitude", type=float)
+    add.add_argument(
+        "--timezone", help="IANA time zone (default offline: Etc/GMT±N from the longitude)"
+    )
+    add.add_argument("--elevation", type=float, help="metres (default: learnt at acquisition)")
+    add.set_defaults(handler=_locations_add, errors=errors)
+    listing = commands.add_parser("list", help="the stored places")
+    listing.set_defaults(handler=_locations_list, errors=errors)
+    remove = commands.add_parser("remove", help="delete a place (refused while it has data)")
+    remove.add_argument("name")
+    remove.add_argument(
+        "--purge", action="store_true", help="delete its observations, predictions and models too"
+    )
+    remove.set_defaults(handler=_locations_remove, errors=errors)
+
+
+def _locations_add(args: argparse.Namespace) -> int:
+    from bihar.forecast.locations import (
+        add_location,
+        check_coordinates,
+        check_timezone,
+        normalise_name,
+    )
+
+    name = normalise_name(args.name)
+    if (args.latitude is None) != (args.longitude is None):
+        raise UsageError("give both --latitude and --longitude, or neither")
+    if args.pick is not None and args.pick < 1:
+        raise UsageError("--pick counts from 1")
+    settings = get_settings()
+    if args.latitude is not None:
+        if args.pick is not None or args.country or args.search:
+            raise UsageError("--pick, --country and --search go with geocoding, not coordinates")
+        check_coordinates(args.latitude, args.longitude)
+        timezone = args.timezone or _standard_zone(args.longitude)
+        check_timezone(timezone)
+        if args.timezone is None:
+            log.warning(
+                "no --timezone: %s keeps %s (UTC%+d all year); give --timezone for its local clock",
+                name,
+                timezone,
+                -int(timezone.removeprefix("Etc/GMT") or 0),
+            )
+        location = Location(
+            name, args.latitude, args.longitude, timezone, args.elevation, source="manual"
+        )
+    else:
+        if args.timezone:
+            check_timezone(args.timezone)
+        location = _geocoded(settings, name, args)
+    with _engine(settings) as engine, engine.begin() as conn:
+        stored = add_location(conn, location)
+    log.info(
+        "added %s: %.4f, %.4f, %s (%s)",
+        stored.name,
+        stored.latitude,
+        stored.longitude,
+        stored.timezone,
+        stored.source,
+    )
+    return 0
+
+
+def _standard_zone(longitude: float) -> str:
+    """The fixed-offset zone nearest to a longitude's solar time (Etc/GMT-1 is UTC+1)."""
+    hours = round(longitude / 15)
+    return "Etc/GMT" if hours == 0 else f"Etc/GMT{-hours:+d}"
+
+
+def _geocoded(settings: Settings, name: str, args: argparse.Namespace) -> Location:
+    """The candidate of Open-Meteo's geocoding API that the arguments choose."""
+    from bihar.forecast.openmeteo import OpenMeteoClient
+
+    query = args.search or args.name.strip()
+    with OpenMeteoClient(settings.geocoding_base_url) as client:
+        places = client.search(query)
+    if args.country:
+        wanted = args.country.strip().lower()
+        places = [p for p in places if wanted in (p.country_code.lower(), p.country.lower())]
+    if not places:
+        where = f" in {args.country}" if args.country else ""
+        raise UsageError(
+            f"the geocoding API knows no place called {query!r}{where}; check the spelling, or "
+            "give --latitude, --longitude and --timezone"
+        )
+    listing = "\n".join(f"  {i}. {p.describe()}" for i, p in enumerate(places, 1))
+    sys.stdout.write(f"candidates for {query!r}:\n{listing}\n")
+    if args.pick is not None:
+        if args.pick > len(places):
+            raise UsageError(f"--pick {args.pick}: there are {len(places)} candidates")
+        place = places[args.pick - 1]
+    elif len(places) == 1 or args.country:
+        place = places[0]
+    else:
+        raise UsageError(
+            f"{len(places)} places are called {query!r}; choose one with --pick N or --country"
+        )
+    return Location(
+        name,
+        place.latitude,
+        place.longitude,
+        args.timezone or place.timezone,
+        args.elevation if args.elevation is not None else place.elevation,
+        source="geocoded",
+    )
+
+
+def _locations_list(args: argparse.Namespace) -> int:
+    from bihar.forecast.locations import stored_locations
+
+    with _engine(get_settings(), writer=False) as engine, engine.connect() as conn:
+        places = stored_locations(conn)
+    sys.stdout.write(f"{'name':<20} {'latitude':>9} {'longitude':>10} {'elevation':>9}  timezone\n")
+    for p in places:
+        elevation = "" if p.elevation is None else f"{p.elevation:.0f} m"
+        sys.stdout.write(
+            f"{p.name:<20} {p.latitude:>9.4f} {p.longitude:>10.4f} {elevation:>9}  "
+            f"{p.timezone} ({p.source})\n"
         )
     return 0
 
 
-def _location(args: argparse.Namespace, settings: Settings) -> Location:
-    """The known location a command names (else the default), checked before any work."""
-    return get_location(args.location or settings.default_location)
+def _locations_remove(args: argparse.Namespace) -> int:
+    from bihar.forecast.locations import remove_location
+
+    with _engine(get_settings()) as engine, engine.begin() as conn:
+        counts = remove_location(conn, args.name, purge=args.purge)
+    deleted = ", ".join(f"{n} {table}" for table, n in counts.items() if n) or "no data"
+    log.info("removed %s (%s)", args.name.strip().lower(), deleted)
+    return 0
 
 
 @contextmanager
@@ -248,7 +424,7 @@ def _engine(settings: Settings, writer: bool = True) -> Iterator[Engine]:
 def errors() -> ErrorMap:
     """The forecasting errors a command maps to an exit code."""
     from bihar.forecast.db.store import StoreError
-    from bihar.forecast.locations import UnknownLocationError
+    from bihar.forecast.locations import LocationError, UnknownLocationError
     from bihar.forecast.openmeteo import OpenMeteoError
     from bihar.forecast.refresh_lock import RefreshRunningError
     from bihar.forecast.registry import RegistryError
@@ -259,6 +435,7 @@ def errors() -> ErrorMap:
             (
                 OutOfRangeError,
                 UnknownLocationError,
+                LocationError,
                 RegistryError,
                 StoreError,
                 RefreshRunningError,
@@ -278,6 +455,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_migrate,
+    _add_locations,
     _add_snapshot,
     _add_acquire,
     _add_train,

@@ -25,7 +25,7 @@ from bihar.forecast.backtest import compare, evaluate, last_days, rolling_origin
 from bihar.forecast.baselines import ClimatologyForecaster, Persistence, SeasonalNaive
 from bihar.forecast.gaps import Gap, fill_short_gaps
 from bihar.forecast.history import TARGET, three_hourly
-from bihar.forecast.locations import get_location
+from bihar.forecast.locations import Location, find_location
 from bihar.forecast.models import DirectForecaster, Forecaster, ModelConfig
 from bihar.forecast.sources import SourceKind, open_source
 from bihar.forecast.statistical import SarimaxForecaster, SarimaxSpec
@@ -68,22 +68,25 @@ class LoadedSeries:
 
 
 def load_series(
-    location: str, settings: Settings | None = None, kind: SourceKind | None = None
+    location: str | Location, settings: Settings | None = None, kind: SourceKind | None = None
 ) -> LoadedSeries:
-    """All hours the source has for `location` → short gaps interpolated → 3-hour slots.
+    """All hours the source has for `location` → short gaps interpolated → 3-hour slots of its
+    local days (`aggregation`).
 
-    The source is the offline snapshot under `settings.data_dir` when present, else the live
-    Open-Meteo archive API (`kind` forces one); `open_source` logs which one is used.
+    A name is looked up in the configured store (`bihar locations`). The source is the offline
+    snapshot under `settings.data_dir` when present, else the live Open-Meteo archive API
+    (`kind` forces one); `open_source` logs which one is used.
     """
     settings = settings or get_settings()
-    place = get_location(location)
+    place = location if isinstance(location, Location) else _stored(settings, location)
+    location = place.name
     source = open_source(settings, place, kind)
     span = source.coverage()
     weather = source.fetch(place, span.first, span.last)
     filled = fill_short_gaps(weather.frame)
     for gap in filled.long_gaps:
         log.warning("gap not filled: %s", gap.describe())
-    series = three_hourly(filled.frame)
+    series = three_hourly(filled.frame, place.timezone)
     if series.empty or series[TARGET].notna().sum() == 0:
         raise ExperimentDataError(f"{source.name}: no temperature values for {location}")
     log.info(
@@ -102,6 +105,13 @@ def load_series(
         interpolated_hours=int(filled.interpolated.sum()),
         gaps=filled.gaps,
     )
+
+
+def _stored(settings: Settings, name: str) -> Location:
+    from bihar.forecast.db.store import open_store
+
+    with open_store(settings.database_url) as engine, engine.connect() as conn:
+        return find_location(conn, name)
 
 
 @dataclass(frozen=True)

@@ -29,20 +29,15 @@ class UpsertCounts:
 
 
 def ensure_location(conn: Connection, location: Location, elevation: float | None) -> int:
-    """The id of `location`, created on first use (elevation filled in when learnt)."""
+    """The id of the stored `location` (`bihar locations add`), its elevation filled in when
+    learnt."""
     row = conn.execute(
         select(LocationRow.id, LocationRow.elevation).where(LocationRow.name == location.name)
     ).first()
     if row is None:
-        return conn.execute(
-            insert(LocationRow).values(
-                name=location.name,
-                latitude=location.latitude,
-                longitude=location.longitude,
-                elevation=elevation,
-                timezone=location.timezone,
-            )
-        ).inserted_primary_key[0]
+        raise UnknownLocationError(
+            f"{location.name} is not a stored location; add it with `bihar locations add`"
+        )
     if row.elevation is None and elevation is not None:
         conn.execute(
             update(LocationRow).where(LocationRow.id == row.id).values(elevation=elevation)

@@ -161,6 +161,27 @@ def _optional_float(value: Any) -> float | None:
 
 
 @dataclass(frozen=True)
+class Place:
+    """One candidate of the geocoding API for a searched name."""
+
+    name: str
+    latitude: float
+    longitude: float
+    elevation: float | None
+    timezone: str
+    country: str
+    country_code: str
+    admin1: str
+
+    def describe(self) -> str:
+        where = ", ".join(part for part in (self.admin1, self.country) if part)
+        return (
+            f"{self.name} ({where}) {self.latitude:.4f}, {self.longitude:.4f}, "
+            f"{self.timezone}" + ("" if self.elevation is None else f", {self.elevation:.0f} m")
+        )
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """Bounded retries with exponential backoff and jitter."""
 
@@ -250,6 +271,7 @@ class OpenMeteoClient:
         merged: dict[str, Any] | None = None
         for lo, hi in tqdm(chunks, desc="open-meteo", unit="chunk", disable=not self.progress):
             payload = self._get_json(
+                "/archive",
                 {
                     "latitude": latitude,
                     "longitude": longitude,
@@ -257,7 +279,7 @@ class OpenMeteoClient:
                     "end_date": hi.isoformat(),
                     "hourly": ",".join(variables),
                     "timezone": "GMT",
-                }
+                },
             )
             parse_archive(payload, variables)
             if merged is None:
@@ -268,12 +290,36 @@ class OpenMeteoClient:
         assert merged is not None  # date_chunks yields at least one chunk
         return merged
 
-    def _get_json(self, params: Mapping[str, Any]) -> Any:
+    def search(self, name: str, count: int = 10) -> list[Place]:
+        """The places the geocoding API (`GET /v1/search`) finds for `name`, best first."""
+        payload = self._get_json(
+            "/search", {"name": name, "count": count, "language": "en", "format": "json"}
+        )
+        if not isinstance(payload, Mapping):
+            raise ArchiveFormatError("geocoding answer is not a JSON object")
+        try:
+            return [
+                Place(
+                    name=str(item["name"]),
+                    latitude=float(item["latitude"]),
+                    longitude=float(item["longitude"]),
+                    elevation=_optional_float(item.get("elevation")),
+                    timezone=str(item["timezone"]),
+                    country=str(item.get("country", "")),
+                    country_code=str(item.get("country_code", "")),
+                    admin1=str(item.get("admin1", "")),
+                )
+                for item in payload.get("results", [])
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArchiveFormatError(f"geocoding answer lacks a field: {exc}") from exc
+
+    def _get_json(self, path: str, params: Mapping[str, Any]) -> Any:
         last_error = "no attempt made"
         for attempt in range(self.retry.attempts):
             retry_after: float | None = None
             try:
-                response = self._http.get("/archive", params=params)
+                response = self._http.get(path, params=params)
             except httpx.TransportError as exc:  # timeouts and connection errors
                 last_error = f"{type(exc).__name__}: {exc}"
             else:

@@ -25,7 +25,7 @@ def horizon_figure(comparison: pd.DataFrame, title: str) -> Figure:
     for name, row in comparison.iterrows():
         ax.plot(hours, [row[f"mae_h{h}"] for h in HORIZONS], marker="o", label=str(name))
     ax.set_xticks(hours, [f"{h:02d}h (h{i})" for i, h in enumerate(hours, 1)], rotation=30)
-    ax.set_xlabel("target slot of day D (UTC), horizon")
+    ax.set_xlabel("target slot of local day D, horizon")
     ax.set_ylabel("MAE (°C)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -49,7 +49,7 @@ def backtest_figure(forecasts: pd.DataFrame, title: str) -> Figure:
     daily_mae = error.groupby(forecasts["target_time"].dt.normalize().to_numpy()).mean()
     bottom.bar(daily_mae.index, daily_mae.to_numpy(), width=1.0, color="tab:gray", label="MAE")
     bottom.set_ylabel("daily MAE (°C)")
-    bottom.set_xlabel("date (UTC)")
+    bottom.set_xlabel("local date")
     bottom.legend()
     return figure
 
@@ -96,7 +96,7 @@ def monitoring_figure(frame: pd.DataFrame, title: str, window_days: int = 7) -> 
     bottom.plot(rolling.index, model_roll.mean(), color="tab:red", label="model")
     bottom.plot(rolling.index, naive_roll.mean(), color="tab:gray", ls="--", label="seasonal naive")
     bottom.set_ylabel(f"rolling {window_days}-day MAE (°C)")
-    bottom.set_xlabel("target time (UTC)")
+    bottom.set_xlabel("target time (local clock)")
     bottom.legend(loc="upper left")
     bottom.grid(alpha=0.3)
     figure.autofmt_xdate()

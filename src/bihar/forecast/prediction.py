@@ -1,5 +1,6 @@
-"""Batch predictions: for each day, the serving model's forecast issued at 00:00 UTC from the
-history stored before it, written to `predictions` with the explanatory values used.
+"""Batch predictions: for each local day, the serving model's forecast issued at local 00:00
+(`problem`) from the history stored before it, written to `predictions` (in UTC) with the
+explanatory values used.
 
 Idempotent: a (model version, location, target time, issue time) row is inserted once and
 updated only when its value changes. The served days of the period are remade in the same
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -20,16 +21,17 @@ from sqlalchemy import Engine
 from bihar.forecast.db.models import ModelVersion, Prediction, utcnow
 from bihar.forecast.db.portable import upsert
 from bihar.forecast.history import TARGET, load_history
+from bihar.forecast.locations import find_location
 from bihar.forecast.models import DirectForecaster
 from bihar.forecast.observations import location_id
-from bihar.forecast.problem import SLOT, days_between
-from bihar.forecast.registry import load_model, model_name, serving_version
+from bihar.forecast.problem import SLOT, days_between, to_utc
+from bihar.forecast.registry import RegistryError, load_model, model_name, serving_version
 from bihar.forecast.served import remake_served_days
 
 log = logging.getLogger(__name__)
 
 #: History read before the first issue day: enough for every lag and window of the features.
-LOOKBACK = pd.Timedelta(days=21)
+LOOKBACK_DAYS = 21
 
 
 class MissingHistoryError(ValueError):
@@ -53,26 +55,35 @@ def predict_days(
 ) -> PredictionRun:
     """Forecast every day `start` … `end` with `version` (default: the serving one) and store."""
     version = version or serving_version(engine, model_name(location))
-    model: DirectForecaster = load_model(registry_dir, version)
     issues = days_between(start, end)
     with engine.connect() as conn:
-        loc_id = location_id(conn, location)
+        place = find_location(conn, location)
+        loc_id = location_id(conn, place.name)
         series = load_history(
-            conn,
-            location,
-            start=(issues[0] - LOOKBACK).to_pydatetime(),
-            end=(issues[-1] - pd.Timedelta(hours=1)).to_pydatetime(),
+            conn, place.name, start - timedelta(days=LOOKBACK_DAYS), end - timedelta(days=1)
         )
+    if version.timezone != place.timezone:
+        raise RegistryError(
+            f"{version.name} v{version.version} was trained on {version.timezone} days and "
+            f"{place.name} now keeps {place.timezone} days; train a new version first "
+            f"(`bihar train --location {place.name}` or `make refresh`)"
+        )
+    model: DirectForecaster = load_model(registry_dir, version)
     _check_history(series, issues, location)
     frame = model.features(series, issues)
     forecasts = model.predict_frame(frame)
     created = utcnow()
+    issue_utc = dict(zip(issues, to_utc(issues, place.timezone), strict=True))
+    targets = pd.DatetimeIndex(forecasts["target_time"])
+    target_utc = dict(zip(targets, to_utc(targets, place.timezone), strict=True))
     rows = [
         {
             "model_version_id": version.id,
             "location_id": loc_id,
-            "issue_time": issue.to_pydatetime(),
-            "target_time": forecasts.at[(issue, horizon), "target_time"].to_pydatetime(),
+            "issue_time": issue_utc[issue].to_pydatetime(),
+            "target_time": target_utc[
+                forecasts.at[(issue, horizon), "target_time"]
+            ].to_pydatetime(),
             "horizon": int(horizon),
             "predicted": round(float(forecasts.at[(issue, horizon), "predicted"]), 3),
             "features": _json_values(frame.X.loc[(issue, horizon)]),
@@ -94,7 +105,7 @@ def predict_days(
 
 
 def _check_history(series: pd.DataFrame, issues: pd.DatetimeIndex, location: str) -> None:
-    """Each issue day needs the eight 3-hour values of the day before it."""
+    """Each issue day needs the eight 3-hour values of the (local) day before it."""
     temp = series[TARGET] if not series.empty else pd.Series(dtype=float)
     needed = pd.DatetimeIndex(sorted({issue - SLOT * k for issue in issues for k in range(1, 9)}))
     missing = needed[temp.reindex(needed).isna().to_numpy()]
@@ -102,7 +113,7 @@ def _check_history(series: pd.DataFrame, issues: pd.DatetimeIndex, location: str
         days = sorted({t.normalize() for t in missing})
         raise MissingHistoryError(
             f"history missing for {location}: no complete 3-hour values between "
-            f"{missing[0]:%Y-%m-%d %H:%M} and {missing[-1]:%Y-%m-%d %H:%M} UTC "
+            f"{missing[0]:%Y-%m-%d %H:%M} and {missing[-1]:%Y-%m-%d %H:%M} local time "
             f"({len(days)} day(s), needed to forecast the day after each); run "
             f"`python data/acquire.py --date {days[-1]:%Y-%m-%d} --days "
             f"{(days[-1] - days[0]).days + 1} --location {location}`"

@@ -3,18 +3,20 @@ monitoring plot.
 
 When several model versions forecast the same slot, the newest version's value is the one
 shown (predictions are only ever made by the version in production at the time), from its
-latest issue. The database does the work in one statement, built once: the choice of the shown
-prediction and the join with the observed 3-hour values (the rule of `aggregation`: the mean of
-the slot's three hours, none unless all three are stored).
+latest issue; only versions trained on the location's current clock are shown. The database
+chooses the shown prediction in one statement, built once; the observed 3-hour values come from
+the stored hours by the rule of `aggregation` (the mean of the slot's hours on the local clock,
+none unless all of them are stored). Days are the location's local days.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import (
@@ -24,7 +26,6 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    case,
     exists,
     func,
     or_,
@@ -32,40 +33,33 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bihar.forecast.aggregation import SLOT_HOURS
 from bihar.forecast.db.models import (
     LocationRow,
     ModelVersion,
-    Observation,
     Prediction,
     ServedDay,
 )
-from bihar.forecast.db.portable import HoursAfter
 from bihar.forecast.history import TARGET, three_hourly
+from bihar.forecast.locations import UnknownLocationError, find_location
 from bihar.forecast.observations import location_id, read_hourly
+from bihar.forecast.problem import day_hours, slot_bounds, to_local
 
 COLUMNS = ["target_time", "predicted", "horizon", "issue_time", "model", "model_version"]
 
 
 class StoredPrediction(NamedTuple):
-    target_time: datetime
+    target_time: datetime  # aware, on the location's clock
     predicted: float
     horizon: int
-    issue_time: datetime
+    issue_time: datetime  # aware, on the location's clock
     model: str
     model_version: int
     observed: float | None  # the observed 3-hour mean, None until all its hours are stored
 
 
-def _day_bounds(start: date, end: date) -> dict[str, datetime]:
-    """The `lo` and `hi` parameters: the first and last slot of the days `start` … `end`."""
-    lo = datetime.combine(start, datetime.min.time())
-    return {"lo": lo, "hi": datetime.combine(end, datetime.min.time()) + timedelta(hours=21)}
-
-
 def _shown() -> CTE:
-    """Per slot from `lo` to `hi` at `location`: the prediction shown, with its model's name and
-    version and the observed 3-hour mean (NULL unless all the slot's hours are stored)."""
+    """Per slot from `lo` to `hi` (UTC) at `location`: the prediction shown, with its model's
+    name and version."""
     p = Prediction.__table__.alias("p")
     newer = Prediction.__table__.alias("newer")
     versions = ModelVersion.__table__
@@ -81,16 +75,6 @@ def _shown() -> CTE:
             ),
         ),
     )
-    hours = Observation.__table__.alias("o")
-    observed = (
-        select(case((func.count() == SLOT_HOURS, func.avg(hours.c[TARGET]))))
-        .where(
-            hours.c.location_id == p.c.location_id,
-            hours.c.time >= p.c.target_time,
-            hours.c.time <= HoursAfter(p.c.target_time, SLOT_HOURS - 1),
-        )
-        .scalar_subquery()
-    )
     return (
         select(
             p.c.target_time,
@@ -99,13 +83,13 @@ def _shown() -> CTE:
             p.c.issue_time,
             versions.c.name.label("model"),
             versions.c.version.label("model_version"),
-            observed.label("observed"),
         )
         .join_from(p, versions, versions.c.id == p.c.model_version_id)
         .where(
             p.c.location_id == place.scalar_subquery(),
             p.c.target_time >= bindparam("lo"),
             p.c.target_time <= bindparam("hi"),
+            versions.c.timezone == bindparam("timezone"),
             ~superseded,
         )
         .cte("shown")
@@ -113,21 +97,48 @@ def _shown() -> CTE:
 
 
 _SHOWN = _shown()
-#: The shown prediction of each slot, with the observed value, in time order.
+#: The shown prediction of each slot, in time order.
 _ROWS = select(_SHOWN).order_by(_SHOWN.c.target_time)
 
 
 def stored_predictions(
     conn: Connection, location: str, start: date, end: date
 ) -> list[StoredPrediction]:
-    """The predictions of every slot of the days `start` … `end` (the one shown per slot) with
-    the observed values, empty when none — or when the location has no data at all."""
-    rows = conn.execute(_ROWS, {"location": location, **_day_bounds(start, end)})
-    return [StoredPrediction(*row) for row in rows]
+    """The predictions of every slot of the local days `start` … `end` (the one shown per
+    slot, by versions trained on the location's clock) with the observed 3-hour values of
+    `aggregation`, empty when none — or when the location has no data at all."""
+    try:
+        place = find_location(conn, location)
+    except UnknownLocationError:
+        return []
+    lo, hi = slot_bounds(start, end, place.timezone)
+    params = {"location": place.name, "lo": lo, "hi": hi, "timezone": place.timezone}
+    rows = conn.execute(_ROWS, params).all()
+    if not rows:
+        return []
+    zone = ZoneInfo(place.timezone)
+    local = to_local(pd.DatetimeIndex([row.target_time for row in rows]), place.timezone)
+    observed = observed_three_hourly(conn, place.name, start, end).reindex(local)
+    return [
+        StoredPrediction(
+            target_time=_aware(row.target_time, zone),
+            predicted=row.predicted,
+            horizon=row.horizon,
+            issue_time=_aware(row.issue_time, zone),
+            model=row.model,
+            model_version=row.model_version,
+            observed=None if math.isnan(value) else float(value),
+        )
+        for row, value in zip(rows, observed.to_numpy(), strict=True)
+    ]
+
+
+def _aware(utc: datetime, zone: ZoneInfo) -> datetime:
+    return utc.replace(tzinfo=UTC).astimezone(zone)
 
 
 _DAY = (
-    select(ServedDay.slots)
+    select(ServedDay.slots, LocationRow.timezone)
     .join(LocationRow, LocationRow.id == ServedDay.location_id)
     .where(LocationRow.name == bindparam("location"), ServedDay.day == bindparam("day"))
 )
@@ -138,6 +149,7 @@ _PERIOD = (
         ServedDay.absolute_error_sum,
         ServedDay.squared_error_sum,
         ServedDay.error_sum,
+        LocationRow.timezone,
     )
     .join(LocationRow, LocationRow.id == ServedDay.location_id)
     .where(
@@ -149,27 +161,35 @@ _PERIOD = (
 )
 
 
-def served_day(engine: Engine, location: str, day: date) -> str | None:
-    """The JSON array of the slots of `day` as `/predictions` shows them, None without any."""
+def served_day(engine: Engine, location: str, day: date) -> tuple[str, str] | None:
+    """The JSON array of the slots of the local day `day` as `/predictions` shows them, and the
+    location's time zone; None without any."""
     rows = _fetch(engine, _DAY, {"location": location, "day": day.isoformat()})
-    return rows[0][0] if rows else None
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def served_period(
     engine: Engine, location: str, start: date, end: date
-) -> tuple[list[str], ErrorSummary]:
-    """The JSON arrays of the days `start` … `end` that have predictions (`/predictions/observed`
-    slots), in order, and the error summary of the whole period."""
+) -> tuple[list[str], ErrorSummary, str | None]:
+    """The JSON arrays of the local days `start` … `end` that have predictions
+    (`/predictions/observed` slots), in order, the error summary of the whole period, and the
+    location's time zone (None without any day)."""
     params = {"location": location, "start": start.isoformat(), "end": end.isoformat()}
     rows = _fetch(engine, _PERIOD, params)
+    days = [row[0] for row in rows]
+    timezone = rows[0][5] if rows else None
     count = sum(row[1] for row in rows)
     if count == 0:
-        return [row[0] for row in rows], ErrorSummary(0, None, None, None)
-    return [row[0] for row in rows], ErrorSummary(
-        count=count,
-        mae=round(sum(row[2] for row in rows) / count, 3),
-        rmse=round(math.sqrt(sum(row[3] for row in rows) / count), 3),
-        bias=round(sum(row[4] for row in rows) / count, 3),
+        return days, ErrorSummary(0, None, None, None), timezone
+    return (
+        days,
+        ErrorSummary(
+            count=count,
+            mae=round(sum(row[2] for row in rows) / count, 3),
+            rmse=round(math.sqrt(sum(row[3] for row in rows) / count), 3),
+            bias=round(sum(row[4] for row in rows) / count, 3),
+        ),
+        timezone,
     )
 
 
@@ -202,25 +222,30 @@ _DIALECTS = {"sqlite": sqlite.dialect, "postgresql": postgresql.psycopg.dialect}
 
 
 def predicted_days(conn: Connection, location: str) -> tuple[date, date] | None:
-    """First and last day that has stored predictions, or None."""
-    loc_id = location_id(conn, location)
+    """First and last local day that has stored predictions, or None."""
+    place = find_location(conn, location)
+    loc_id = location_id(conn, place.name)
     first, last = conn.execute(
         select(func.min(Prediction.target_time), func.max(Prediction.target_time)).where(
             Prediction.location_id == loc_id
         )
     ).one()
-    return None if first is None else (pd.Timestamp(first).date(), pd.Timestamp(last).date())
+    if first is None:
+        return None
+    days = to_local(pd.DatetimeIndex([first, last]), place.timezone)
+    return days[0].date(), days[1].date()
 
 
 def observed_three_hourly(conn: Connection, location: str, start: date, end: date) -> pd.Series:
-    """Observed 3-hour temperatures of the days `start` … `end` (same aggregation as training)."""
-    lo = datetime.combine(start, datetime.min.time())
-    hi = datetime.combine(end, datetime.min.time()) + timedelta(hours=23)
-    hourly = read_hourly(conn, location_id(conn, location), lo, hi, variables=[TARGET])
+    """Observed 3-hour temperatures of the local days `start` … `end` (same aggregation as
+    training), indexed by local slot start."""
+    place = find_location(conn, location)
+    lo, hi = day_hours(start, end, place.timezone)
+    hourly = read_hourly(conn, location_id(conn, place.name), lo, hi, variables=[TARGET])
     if hourly.empty:
         return pd.Series(dtype=float, name=TARGET)
     full = hourly.reindex(pd.date_range(lo, hi, freq="h", name="time"))
-    return three_hourly(full)[TARGET]
+    return three_hourly(full, place.timezone)[TARGET]
 
 
 def predictions_with_observed(

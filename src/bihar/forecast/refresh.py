@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine
 
 from bihar.forecast.acquisition import AcquisitionResult, acquire, period
-from bihar.forecast.locations import UnknownLocationError, get_location
+from bihar.forecast.locations import UnknownLocationError, find_location
 from bihar.forecast.observations import location_id, stored_range
 from bihar.forecast.prediction import PredictionRun, predict_days
 from bihar.forecast.refresh_lock import refresh_lock
@@ -48,7 +48,8 @@ def refresh(
     """The workflow for `day`, holding the location's refresh lock (`RefreshRunningError` when
     another refresh of it runs). The configuration is read before any data is."""
     began = time.perf_counter()
-    place = get_location(location)
+    with engine.connect() as conn:
+        place = find_location(conn, location)
     config = load_config(settings.model_config_path)
     with refresh_lock(settings.registry_dir, place.name):
         weather = open_source(settings, place, source)

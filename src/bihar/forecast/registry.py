@@ -59,6 +59,7 @@ class NewVersion:
     code_version: str
     metadata: Mapping[str, Any]
     files: Mapping[str, bytes]  # extra files: backtest table, plots…
+    timezone: str = "GMT"  # the clock of the days it was trained on
 
 
 def register(engine: Engine, registry_dir: Path, model: Any, new: NewVersion) -> ModelVersion:
@@ -100,6 +101,7 @@ def register(engine: Engine, registry_dir: Path, model: Any, new: NewVersion) ->
                 artifact_sha256=checksum,
                 code_version=new.code_version,
                 stage=CANDIDATE,
+                timezone=new.timezone,
             )
             session.add(row)
     except BaseException:
@@ -190,8 +192,9 @@ def serving_version(engine: Engine, name: str) -> ModelVersion:
 
 def should_promote(candidate: ModelVersion, current: ModelVersion | None) -> bool:
     """The rule: promote when nothing is served, or when the candidate's backtest ratio
-    MAE / MAE(seasonal naive) is lower than the served version's."""
-    if current is None:
+    MAE / MAE(seasonal naive) is lower than the served version's, or when the served version
+    was trained on another clock (its days are not the location's days any more)."""
+    if current is None or current.timezone != candidate.timezone:
         return True
     new = candidate.metrics.get(PROMOTION_METRIC)
     old = current.metrics.get(PROMOTION_METRIC)

@@ -8,6 +8,15 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
+def _with_offset(value: datetime) -> datetime:
+    """Times are answered on the location's clock with their UTC offset
+    (`2025-10-31T00:00:00-04:00`); a naive time is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+LocalDatetime = Annotated[datetime, AfterValidator(_with_offset)]
+
+
 def _as_utc(value: datetime) -> datetime:
     """The store keeps naive UTC; answers say so (RFC 3339 `...Z`)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -31,16 +40,24 @@ class DateRange(BaseModel):
 class SlotPrediction(BaseModel):
     model_config = ConfigDict(protected_namespaces=())
 
-    target_time: UtcDatetime = Field(description="Start of the 3-hour slot (UTC).")
-    horizon: int = Field(ge=1, le=8, description="1 for 00h … 8 for 21h.")
+    target_time: LocalDatetime = Field(
+        description="Start of the 3-hour slot, local time with its UTC offset.",
+        examples=["2025-10-31T00:00:00-04:00"],
+    )
+    horizon: int = Field(ge=1, le=8, description="1 for 00h … 8 for 21h local.")
     predicted_celsius: float = Field(description="Predicted 3-hour mean temperature (°C).")
     model_version: str = Field(examples=["temperature-3h-boston v1"])
-    issue_time: UtcDatetime = Field(description="When the forecast was issued (D 00:00 UTC).")
+    issue_time: LocalDatetime = Field(
+        description="When the forecast was issued (local D 00:00), with its UTC offset."
+    )
 
 
 class DayPredictions(BaseModel):
     location: str = Field(examples=["boston"])
-    date: date
+    timezone: str = Field(
+        examples=["America/New_York"], description="IANA time zone of the location's days."
+    )
+    date: date  # the location's local day
     slots: list[SlotPrediction]
 
 
@@ -60,6 +77,7 @@ class ErrorSummary(BaseModel):
 
 class PredictionsWithObserved(BaseModel):
     location: str
+    timezone: str = Field(examples=["America/New_York"])
     start: date
     end: date
     slots: list[ObservedSlot]
@@ -72,8 +90,9 @@ class ModelInfo(BaseModel):
     stage: str = Field(examples=["production"])
     algorithm: str
     location: str | None
-    train_start: UtcDatetime
-    train_end: UtcDatetime
+    timezone: str = Field(description="The clock of the days it was trained on.")
+    train_start: datetime = Field(description="First training slot, on that clock.")
+    train_end: datetime = Field(description="End of the training data, on that clock.")
     created_at: UtcDatetime
     code_version: str
     metrics: dict[str, Any] = Field(

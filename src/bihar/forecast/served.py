@@ -1,6 +1,6 @@
 """Served days: the API's answers, made when the data changes instead of at every request.
 
-For each day of a location that has predictions, `served_days` holds the day's slots as the
+For each local day of a location that has predictions, `served_days` holds the day's slots as the
 API shows them (the shown prediction of each slot, joined in SQL with the observed 3-hour
 value, see `queries`), serialised by the response models, and the sums of the day's known
 errors. A request then reads a few rows by primary key and concatenates them.
@@ -14,7 +14,7 @@ each remakes the days from what the other committed.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from itertools import groupby
 
 from pydantic import TypeAdapter
@@ -72,8 +72,10 @@ def remake_all_served_days(conn: Connection) -> None:
         .join(Prediction, Prediction.location_id == LocationRow.id)
         .group_by(LocationRow.name)
     ).all()
-    for name, first, last in spans:
-        days = remake_served_days(conn, name, first.date(), last.date())
+    for name, first, last in spans:  # UTC instants: local days may start a day either side
+        days = remake_served_days(
+            conn, name, first.date() - timedelta(days=1), last.date() + timedelta(days=1)
+        )
         log.info("served days of %s remade: %d", name, days)
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal, Protocol
+
+import pandas as pd
 
 from bihar.forecast.locations import Location
 from bihar.forecast.openmeteo import (
@@ -54,6 +57,16 @@ class Coverage:
         return start, end
 
 
+def last_local_day(coverage: Coverage, timezone: str) -> date:
+    """The last local day of `timezone` whose every hour lies in `coverage` (UTC days)."""
+    from bihar.forecast.problem import to_local
+
+    after = pd.Timestamp(coverage.last) + pd.Timedelta(days=1)  # the first hour not covered
+    return (
+        to_local(pd.DatetimeIndex([after]), timezone)[0].normalize() - pd.Timedelta(days=1)
+    ).date()
+
+
 class WeatherSource(Protocol):
     name: str
 
@@ -63,25 +76,34 @@ class WeatherSource(Protocol):
 
 
 class SnapshotSource:
-    """A saved `GET /v1/archive` answer (`<data_dir>/weather/<location>_archive_*.json`)."""
+    """Saved `GET /v1/archive` answers of one location (`<data_dir>/weather/<location>_archive_
+    *.json`), merged by time.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.name = f"snapshot:{path.name}"
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ArchiveFormatError(f"cannot read snapshot {path}: {exc}") from exc
-        present = tuple(v for v in VARIABLES if v in payload.get("hourly", {}))
-        self._weather = parse_archive(payload, present)
-        self.variables = present
+    Files may overlap: an hour two files both hold must have the same values in both (else
+    `SnapshotConflictError` names the files and the hour); hours no file holds between the
+    first and the last are missing (NaN) and the gap filling reports them.
+    """
+
+    def __init__(self, paths: Path | Sequence[Path]) -> None:
+        self.paths = [paths] if isinstance(paths, Path) else sorted(paths)
+        if not self.paths:
+            raise SourceUnavailableError("no snapshot file given")
+        self.path = self.paths[-1]
+        if len(self.paths) == 1:
+            self.name = f"snapshot:{self.path.name}"
+        else:  # stored with each row (128 characters at most): the files are logged below
+            self.name = f"snapshot:{len(self.paths)} files {self.path.name.split('_archive_')[0]}"
+            log.info("snapshot files merged: %s", ", ".join(p.name for p in self.paths))
+        parts = [(path, _read_snapshot(path)) for path in self.paths]
+        self.variables = tuple(v for v in VARIABLES if any(v in w.frame for _, w in parts))
+        self._weather = _merge(parts, self.variables)
 
     @classmethod
     def find(cls, data_dir: Path | None, location: Location) -> SnapshotSource | None:
         if data_dir is None:
             return None
         files = sorted((data_dir / "weather").glob(f"{location.name}_archive_*.json"))
-        return cls(files[-1]) if files else None
+        return cls(files) if files else None
 
     def coverage(self) -> Coverage:
         return Coverage(self._weather.start.date(), self._weather.end.date())
@@ -94,6 +116,52 @@ class SnapshotSource:
         return HourlyWeather(
             weather.latitude, weather.longitude, weather.elevation, weather.frame[list(VARIABLES)]
         )
+
+
+class SnapshotConflictError(ArchiveFormatError):
+    """Two snapshot files of one location disagree about an hour."""
+
+
+def _read_snapshot(path: Path) -> HourlyWeather:
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ArchiveFormatError(f"cannot read snapshot {path}: {exc}") from exc
+    present = tuple(v for v in VARIABLES if v in payload.get("hourly", {}))
+    try:
+        return parse_archive(payload, present)
+    except ArchiveFormatError as exc:
+        raise ArchiveFormatError(f"snapshot {path}: {exc}") from exc
+
+
+def _merge(parts: list[tuple[Path, HourlyWeather]], variables: tuple[str, ...]) -> HourlyWeather:
+    """One hourly frame from every file, on consecutive hours; a disagreement is an error."""
+    merged: pd.DataFrame | None = None
+    owner: pd.Series | None = None  # which file each merged hour came from
+    for path, weather in parts:
+        frame = weather.frame.reindex(columns=list(variables))
+        if merged is None:
+            merged, owner = frame, pd.Series(path.name, index=frame.index)
+            continue
+        common = merged.index.intersection(frame.index)
+        if len(common):
+            ours, theirs = merged.loc[common], frame.loc[common]
+            both = ours.notna() & theirs.notna()
+            differ = (both & (ours != theirs)).any(axis=1)
+            if differ.any():
+                hour = differ[differ].index[0]
+                raise SnapshotConflictError(
+                    f"snapshots {owner[hour]} and {path.name} disagree at {hour:%Y-%m-%d %H:%M} "
+                    f"UTC ({int(differ.sum())} hour(s) differ); remove or correct one of them"
+                )
+        fresh = frame.index.difference(merged.index)
+        merged = pd.concat([merged.combine_first(frame.loc[common]), frame.loc[fresh]])
+        merged = merged.sort_index()
+        owner = pd.concat([owner, pd.Series(path.name, index=fresh)]).sort_index()
+    assert merged is not None
+    hours = pd.date_range(merged.index[0], merged.index[-1], freq="h", name=merged.index.name)
+    first = parts[0][1]
+    return HourlyWeather(first.latitude, first.longitude, first.elevation, merged.reindex(hours))
 
 
 class LiveSource:

@@ -23,6 +23,7 @@ from bihar.forecast.backtest import compare, evaluate, last_days, rolling_origin
 from bihar.forecast.baselines import ClimatologyForecaster, Persistence, SeasonalNaive
 from bihar.forecast.db.models import ModelVersion
 from bihar.forecast.history import load_history
+from bihar.forecast.locations import find_location
 from bihar.forecast.models import DirectForecaster, ModelConfig
 from bihar.forecast.observations import location_id, stored_range
 from bihar.forecast.plots import backtest_figure, horizon_figure, png_bytes
@@ -90,16 +91,16 @@ def train(
     `promote_mode`: True promotes, False never, None applies `registry.should_promote`.
     """
     began = time.perf_counter()
-    upper = None if end is None else pd.Timestamp(end) + pd.Timedelta(hours=23)
     with engine.connect() as conn:
-        loc_id = location_id(conn, location)
+        place = find_location(conn, location)
+        loc_id = location_id(conn, place.name)
         stored = stored_range(conn, loc_id)
         if end is not None and stored is not None and end > stored[1].date():
             raise TrainingError(
                 f"--end {end} is after the newest stored hour of {location} "
                 f"({stored[1]:%Y-%m-%d %H:%M} UTC); give an earlier --end, or acquire up to it"
             )
-        series = load_history(conn, location, end=upper)
+        series = load_history(conn, place.name, last_day=end)
     if series.empty:
         raise TrainingError(f"no history stored for {location}; run data/acquire.py first")
     first, last = series.index.min(), series.index.max()
@@ -151,6 +152,7 @@ def train(
         code_version=code_version(),
         metadata={
             "location": location,
+            "timezone": place.timezone,
             "config": json.loads(config.model_dump_json()),
             "training_period": {"start": str(first), "end": str(train_end), "rows": len(series)},
             "metrics": metrics,
@@ -159,6 +161,7 @@ def train(
             "refit_every_days": refit_every_days,
         },
         files=files,
+        timezone=place.timezone,
     )
     version = register(engine, settings.registry_dir, model, new)
     if promote_mode is False:
@@ -256,7 +259,8 @@ def write_backtest_report(
         "backtest": {
             "start": version.metrics["backtest_start"],
             "end": version.metrics["backtest_end"],
-            "issued": "D 00:00 UTC with 3-hour values up to D-1 21:00, horizons 1-8",
+            "issued": "local D 00:00 with 3-hour values up to local D-1 21:00, horizons 1-8",
+            "timezone": version.timezone,
         },
         "mae_ratio_vs_seasonal_naive": round(float(comparison.loc[served, "mae_ratio"]), 4),
         "models": json.loads(comparison.round(4).to_json(orient="index")),
@@ -267,7 +271,8 @@ def write_backtest_report(
         f"# Forecast backtest — {version.name} v{version.version}",
         "",
         f"Rolling-origin backtest {report['backtest']['start']} to {report['backtest']['end']}: "
-        f"every day issued at 00:00 UTC from values up to 21:00 the day before. Served model: "
+        f"every local day ({version.timezone}) issued at its 00:00 from values up to 21:00 the day "
+        "before. Served model: "
         f"`{served}`, MAE ratio to seasonal naive **{report['mae_ratio_vs_seasonal_naive']}**.",
         "",
         "| model | " + " | ".join(cols) + " |",

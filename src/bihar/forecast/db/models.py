@@ -1,6 +1,8 @@
 """Typed SQLAlchemy 2.0 models of the forecasting service.
 
-Times are naive UTC (`DateTime` without time zone) in every table, on SQLite and PostgreSQL.
+Times are naive UTC (`DateTime` without time zone) in every table, on SQLite and PostgreSQL;
+each location's time zone says how its days are cut (`problem`), and `served_days.day` is a
+local day.
 The schema itself is created by the Alembic migrations, never by `create_all`.
 """
 
@@ -59,7 +61,8 @@ class LocationRow(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     elevation: Mapped[float | None] = mapped_column(Float)
-    timezone: Mapped[str] = mapped_column(String(64), default="GMT")
+    timezone: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32), default="manual")
 
 
 class Observation(Base):
@@ -112,6 +115,8 @@ class ModelVersion(Base):
     code_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     stage: Mapped[str] = mapped_column(String(32), default="candidate")
+    #: The clock of the days it was trained on (the location's IANA time zone then).
+    timezone: Mapped[str] = mapped_column(String(64), default="GMT")
 
     location: Mapped[LocationRow | None] = relationship()
 
