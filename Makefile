@@ -149,6 +149,25 @@ notebook-sentiment: install
 sentiment-candidates: install
 	$(BIN)/python scripts/sentiment_stack_candidates.py
 
+# --- the review classifier as a product ---
+.PHONY: sentiment-selection sentiment-model bench-sentiment
+
+## sentiment-selection: 3 x 5-fold CV of the cheap candidates on train + validation (~10 min, never
+##   reads test) → model/review_sentiment.json and the `selection` section of reports/sentiment.json
+sentiment-selection: install
+	$(BIN)/bihar sentiment select
+
+## sentiment-model: fit model/review_sentiment.json on train + validation, score it once on test,
+##   publish model/registry/review-sentiment/<version>/ (+ `shipped_model` in reports/sentiment.json)
+sentiment-model: install
+	$(BIN)/bihar sentiment train
+
+## bench-sentiment: reviews per second of `bihar sentiment classify --file` on the 1,000 test reviews
+##   (one thread), load time and size on disk of the newest version → reports/sentiment_bench.*
+bench-sentiment: install
+	@test -d model/registry/review-sentiment || $(MAKE) sentiment-model
+	$(BIN)/python benchmarks/sentiment.py
+
 # --- time-series experiments ---
 .PHONY: notebook-forecast
 

@@ -41,6 +41,7 @@ def no_errors() -> ErrorMap:
 
 def build_parser() -> argparse.ArgumentParser:
     from bihar.forecast import cli as forecast
+    from bihar.sentiment import cli as sentiment
     from bihar.vision import cli as vision
 
     parser = argparse.ArgumentParser(prog="bihar", description=__doc__.split("\n\n")[0])
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     forecast.register(sub)
     vision.register(sub)
+    sentiment.register(sub)
     return parser
 
 

@@ -101,6 +101,16 @@ class Settings(BaseSettings):
         description="The field-image model's configuration (BIHAR_VISION_CONFIG); "
         "default <root_dir>/model/field_images.json, written by notebook 01.",
     )
+    sentiment_config: Path | None = Field(
+        default=None,
+        description="The review classifier's configuration (BIHAR_SENTIMENT_CONFIG); "
+        "default <root_dir>/model/review_sentiment.json, written by `bihar sentiment select`.",
+    )
+    allocine_hub: str = Field(
+        default="tblard/allocine",
+        description="Where the full Allociné dataset is read when the hub is used "
+        "(BIHAR_ALLOCINE_HUB): a Hugging Face hub id, or a local folder in the hub's layout.",
+    )
     api_cache_seconds: float = Field(
         default=10.0,
         ge=0,
@@ -162,6 +172,10 @@ class Settings(BaseSettings):
     @property
     def vision_config_path(self) -> Path:
         return self.vision_config or self.root_dir / "model" / "field_images.json"
+
+    @property
+    def sentiment_config_path(self) -> Path:
+        return self.sentiment_config or self.root_dir / "model" / "review_sentiment.json"
 
     @property
     def registry_dir(self) -> Path:

@@ -22,7 +22,6 @@ from bihar.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-HUB_NAME = "tblard/allocine"  # the canonical id of the former "allocine" dataset
 TRAIN_FILE = "train_data_allocine.csv"
 TEST_FILE = "test_data_allocine_full.csv"
 Source = Literal["auto", "hub", "offline"]
@@ -126,18 +125,21 @@ def hub_reachable(host: str = "huggingface.co", timeout: float = 3.0) -> bool:
 
 
 def load_hub(cache_dir: Path | None = None) -> AllocineSplits:
-    """The full dataset from the Hugging Face hub (`review`, `label` → `text`, `label`)."""
+    """The full dataset from the Hugging Face hub (`review`, `label` → `text`, `label`), its
+    train / validation / test splits used unchanged. The dataset is `settings.allocine_hub`:
+    the hub id, or a local folder in the hub's layout (`allocine/<split>-*.parquet`)."""
     from datasets import load_dataset
 
-    ds = load_dataset(HUB_NAME, cache_dir=str(cache_dir) if cache_dir else None)
+    name = get_settings().allocine_hub
+    ds = load_dataset(name, cache_dir=str(cache_dir) if cache_dir else None)
 
     def frame(split: str) -> pd.DataFrame:
         data = ds[split].to_pandas()
         return pd.DataFrame({"text": data["review"].astype(str), "label": data["label"]})
 
-    log.info("Allociné source: Hugging Face hub dataset %r", HUB_NAME)
+    log.info("Allociné source: Hugging Face hub dataset %r", name)
     return AllocineSplits(
-        frame("train"), frame("validation"), frame("test"), source=f"Hugging Face hub {HUB_NAME!r}"
+        frame("train"), frame("validation"), frame("test"), source=f"Hugging Face hub {name!r}"
     )
 
 

@@ -35,3 +35,13 @@ def track(
             log_metrics({k: v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
         log_metrics(metrics)
         return str(run.info.run_id)
+
+
+def update_report(section: str, figures: Any, path: Path | None = None) -> Path:
+    """Replace one section of `reports/sentiment.json`, keeping the others (atomic write)."""
+    import json
+
+    path = path or report_path()
+    current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    current[section] = figures
+    return write_report(current, path)
