@@ -1,4 +1,6 @@
-"""Monitoring: predicted vs observed 3-hour temperatures over a period, as a saved figure."""
+"""Monitoring: predicted vs observed 3-hour temperatures over a period, against the
+seasonal-naive baseline, as a saved figure and as the API's baseline answer (which runs
+without matplotlib, so the figure's modules are imported by `plot_monitoring` only)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from bihar.forecast.plots import monitoring_figure, png_bytes
-from bihar.forecast.queries import observed_three_hourly, predictions_with_observed
+from bihar.forecast.queries import (
+    ErrorSummary,
+    observed_three_hourly,
+    predictions_with_observed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +37,43 @@ def monitoring_frame(engine: Engine, location: str, start: date, end: date) -> p
     return frame
 
 
+def error_summary(errors: pd.Series) -> ErrorSummary:
+    """Count, MAE, RMSE and bias (°C, 3 decimals) of the known `errors` (predicted - observed)."""
+    known = errors.dropna()
+    if known.empty:
+        return ErrorSummary(0, None, None, None)
+    return ErrorSummary(
+        count=len(known),
+        mae=round(float(known.abs().mean()), 3),
+        rmse=round(float((known**2).mean() ** 0.5), 3),
+        bias=round(float(known.mean()), 3),
+    )
+
+
+def seasonal_naive_period(
+    engine: Engine, location: str, start: date, end: date
+) -> tuple[pd.DataFrame, ErrorSummary]:
+    """The seasonal-naive forecast (the same slot one day earlier) of every slot that has a
+    stored prediction from `start` to `end`: target_time, predicted, observed, error; and the
+    error summary on the slots where both are known, the slots the model's summary counts."""
+    frame = monitoring_frame(engine, location, start, end)
+    naive = pd.DataFrame(
+        {
+            "target_time": frame["target_time"],
+            "predicted": frame["seasonal_naive"],
+            "observed": frame["observed"],
+        }
+    )
+    naive["error"] = naive["predicted"] - naive["observed"]
+    return naive, error_summary(naive["error"])
+
+
 def plot_monitoring(
     engine: Engine, output_dir: Path, location: str, start: date, end: date
 ) -> Path:
     """Save the figure as `<location>_<start>_<end>.png` and `<location>_latest.png`."""
+    from bihar.forecast.plots import monitoring_figure, png_bytes
+
     frame = monitoring_frame(engine, location, start, end)
     versions = ", ".join(
         f"{m} v{v}" for m, v in frame[["model", "model_version"]].drop_duplicates().to_numpy()
