@@ -30,7 +30,7 @@ format: install
 	$(BIN)/ruff format .
 
 ## test: install, lint, run every test (and, when CI=true, the container suite)
-test: lint
+test: lint browser-tools
 	$(BIN)/pytest
 	@if [ "$${CI:-}" = true ] && [ -z "$${GITHUB_ACTIONS:-}" ]; then $(MAKE) container-test; fi
 
@@ -73,7 +73,12 @@ monitor: install
 	$(BIN)/python monitoring/plot.py $(if $(MONITOR_START),--start $(MONITOR_START)) \
 	  $(if $(MONITOR_END),--end $(MONITOR_END)) --location $(LOCATION)
 
-## serve: the API on http://127.0.0.1:8000 (docs at /docs)
+## browser-tools: headless Chromium and fonts (apt) when missing, or the browser CHROME_PATH names
+.PHONY: browser-tools
+browser-tools:
+	scripts/browser/tools.sh
+
+## serve: the API and its demo page on http://127.0.0.1:8000 (docs at /docs)
 serve: install
 	$(BIN)/uvicorn api.main:app --host 127.0.0.1 --port 8000
 

@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BeforeValidator
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,8 +27,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bihar.forecast.db.engine import make_engine
 from bihar.forecast.db.migrate import is_current
 from bihar.forecast.locations import UnknownLocationError, find_location
+from bihar.forecast.monitoring import NothingToMonitorError, seasonal_naive_period
 from bihar.forecast.queries import predicted_days, registered_models, served_day, served_period
 from bihar.forecast.schemas import (
+    BaselinePeriod,
+    BaselineSlot,
     DateRange,
     DayPredictions,
     ErrorBody,
@@ -37,6 +41,7 @@ from bihar.forecast.schemas import (
 )
 from bihar.logs import configure_logging
 from bihar.settings import get_settings
+from bihar.web import demo_page
 from bihar.web.cache import TTLCache
 from bihar.web.request_context import RequestContextMiddleware
 from bihar.web.response_cache import CachedResponse, ResponseCacheMiddleware
@@ -230,12 +235,7 @@ async def predictions_observed(
     location: LocationName = None,
 ) -> Response:
     """Predictions of a period joined with the observed 3-hour values, and their errors."""
-    if start > end:
-        raise ApiError(422, f"start {start} is after end {end}")
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise ApiError(
-            422, f"{start} to {end} is {(end - start).days + 1} days; at most {MAX_RANGE_DAYS}"
-        )
+    _check_period(start, end)
     name = _location(location)
     body, cached = await _cached(
         request, ("observed", name, start, end), _predictions_with_observed, name, start, end
@@ -251,6 +251,15 @@ async def predictions_observed(
     return Response(body, media_type="application/json")
 
 
+def _check_period(start: date, end: date) -> None:
+    if start > end:
+        raise ApiError(422, f"start {start} is after end {end}")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise ApiError(
+            422, f"{start} to {end} is {(end - start).days + 1} days; at most {MAX_RANGE_DAYS}"
+        )
+
+
 def _predictions_with_observed(engine: Engine, name: str, start: date, end: date) -> bytes:
     days, summary, timezone = served_period(engine, name, start, end)
     if not days:
@@ -258,6 +267,62 @@ def _predictions_with_observed(engine: Engine, name: str, start: date, end: date
     slots = "[" + ",".join(day[1:-1] for day in days) + "]"
     fields = {"location": name, "timezone": timezone, "start": str(start), "end": str(end)}
     return _json(fields, slots, summary=summary.__dict__)
+
+
+@app.get(
+    "/baselines/seasonal-naive",
+    response_model=BaselinePeriod,
+    responses=ERRORS,
+    tags=["predictions"],
+)
+def seasonal_naive(
+    engine: EngineDep,
+    start: Annotated[IsoDate, Query(examples=["2025-10-02"])],
+    end: Annotated[IsoDate, Query(examples=["2025-10-31"])],
+    location: LocationName = None,
+) -> BaselinePeriod:
+    """What the model must beat: the seasonal-naive forecast (each slot gets the same slot one
+    day earlier) of the slots of a period that have a stored prediction, with its errors on the
+    slots `/predictions/observed` counts."""
+    _check_period(start, end)
+    name = _location(location)
+    try:
+        with engine.connect() as conn:
+            timezone = find_location(conn, name).timezone
+        frame, summary = seasonal_naive_period(engine, name, start, end)
+    except UnknownLocationError as exc:
+        raise ApiError(404, str(exc)) from None
+    except NothingToMonitorError:
+        raise _no_predictions(engine, name, f"{start} to {end}") from None
+    slots = [
+        BaselineSlot(
+            target_time=row.target_time,
+            predicted_celsius=_rounded(row.predicted),
+            observed_celsius=_rounded(row.observed),
+            error_celsius=_rounded(row.error),
+        )
+        for row in frame.itertuples()
+    ]
+    log.info(
+        "baselines/seasonal-naive start=%s end=%s location=%s -> %d slots",
+        start,
+        end,
+        name,
+        len(slots),
+    )
+    return BaselinePeriod(
+        location=name,
+        timezone=timezone,
+        start=start,
+        end=end,
+        baseline="seasonal_naive",
+        slots=slots,
+        summary=summary.__dict__,
+    )
+
+
+def _rounded(value: float) -> float | None:
+    return None if value != value else round(float(value), 3)  # NaN: unknown
 
 
 @app.get("/version", response_model=str, tags=["service"])
@@ -312,6 +377,15 @@ def monitoring_plot(engine: EngineDep, location: LocationName = None) -> FileRes
         raise ApiError(404, f"no monitoring plot for {name}; run monitoring/plot.py")
     log.info("monitoring/plot.png location=%s -> %d bytes", name, path.stat().st_size)
     return FileResponse(path, media_type="image/png")
+
+
+@app.get("/", include_in_schema=False)
+def demo() -> FileResponse:
+    """The demo page: a single page over the JSON endpoints above."""
+    return FileResponse(demo_page.INDEX, media_type="text/html")
+
+
+app.mount("/static", StaticFiles(directory=demo_page.STATIC_DIR), name="static")
 
 
 @app.exception_handler(ApiError)

@@ -1,4 +1,5 @@
-"""Demo scenario of the forecast API: each endpoint in a sensible order, answers shown.
+"""Demo scenario of the forecast API: the calls the demo page (GET /) makes, in order, answers
+shown. The scenario is `bihar.web.demo_scenario`, which the slide deck shows too.
 
 make serve                     # in one terminal (or a running container)
 .venv/bin/python scripts/api_demo.py [--base-url http://127.0.0.1:8000]
@@ -8,21 +9,28 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import httpx
 
+from bihar.web.demo_scenario import DAY_WITHOUT_FORECASTS, SCENARIO, Step
 
-def show(client: httpx.Client, title: str, path: str, **params: str) -> httpx.Response:
-    answer = client.get(path, params=params)
+
+def show(client: httpx.Client, number: int, step: Step, last: date | None) -> httpx.Response:
+    params = step.query(last)
+    answer = client.get(step.path, params=params)
     query = "&".join(f"{k}={v}" for k, v in params.items())
-    print(f"\n## {title}\nGET {path}{'?' + query if query else ''} -> {answer.status_code}")
-    if answer.headers.get("content-type", "").startswith("application/json"):
+    print(f"\n## {number}. {step.title}: {step.shows}")
+    print(f"GET {step.path}{'?' + query if query else ''} -> {answer.status_code}")
+    kind = answer.headers.get("content-type", "")
+    if kind.startswith("application/json"):
         text = json.dumps(answer.json(), indent=2, ensure_ascii=False)
         lines = text.splitlines()
         print("\n".join(lines[:24] + (["  …"] if len(lines) > 24 else [])))
+        if isinstance(answer.json(), dict) and "summary" in answer.json():
+            print("summary:", answer.json()["summary"])
     else:
-        print(f"{answer.headers.get('content-type')}, {len(answer.content)} bytes")
+        print(f"{kind}, {len(answer.content)} bytes")
     return answer
 
 
@@ -30,24 +38,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
     args = parser.parse_args()
+    last: date | None = None
     with httpx.Client(base_url=args.base_url, timeout=30) as client:
-        show(client, "1. Is the service up, and its database?", "/health")
-        show(client, "2. Which software version is running?", "/version")
-        show(client, "3. Which models are registered, which one serves?", "/models")
-        span = show(client, "4. A day without forecasts says which days have one",
-                    "/predictions", date="1999-12-31").json()["available"]  # fmt: skip
-        last = date.fromisoformat(span["last"])
-        show(client, "5. The forecast of the newest day (issued at 00:00 UTC)",
-             "/predictions", date=str(last))  # fmt: skip
-        week = str(last - timedelta(days=7))
-        observed = show(client, "6. The last week: predicted vs observed, with MAE/RMSE/bias",
-                        "/predictions/observed", start=week, end=str(last))  # fmt: skip
-        print("summary:", observed.json()["summary"])
-        show(client, "7. Bad input gets a clear 4xx", "/predictions/observed",
-             start=str(last), end=week)  # fmt: skip
-        show(client, "8. Unknown place", "/predictions", date=str(last), location="atlantis")
-        show(client, "9. The monitoring figure", "/monitoring/plot.png")
-    print(f"\nInteractive documentation: {args.base_url}/docs")
+        for number, step in enumerate(SCENARIO, 1):
+            answer = show(client, number, step, last)
+            if step.params.get("date") == DAY_WITHOUT_FORECASTS:
+                last = date.fromisoformat(answer.json()["available"]["last"])
+    print(f"\nThe page: {args.base_url}/   interactive documentation: {args.base_url}/docs")
 
 
 if __name__ == "__main__":

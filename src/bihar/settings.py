@@ -128,6 +128,12 @@ class Settings(BaseSettings):
         description="The most each of the API's two caches may hold (BIHAR_API_CACHE_MEGABYTES); "
         "the least recently used answers go first.",
     )
+    chrome_path: str = Field(
+        default="chromium",
+        validation_alias=AliasChoices("CHROME_PATH", "BIHAR_CHROME_PATH"),
+        description="The headless browser that renders the slide deck and runs the demo page's "
+        "tests (CHROME_PATH, also read by Marp): Debian's chromium by default.",
+    )
     seed: int = 42
 
     @field_validator("log_level")

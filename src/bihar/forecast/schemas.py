@@ -84,6 +84,29 @@ class PredictionsWithObserved(BaseModel):
     summary: ErrorSummary
 
 
+class BaselineSlot(BaseModel):
+    target_time: LocalDatetime = Field(
+        description="Start of the 3-hour slot, local time with its UTC offset.",
+        examples=["2025-10-31T00:00:00-04:00"],
+    )
+    predicted_celsius: float | None = Field(
+        description="The baseline's forecast: the observed value of the same slot one day "
+        "earlier; null when that one is not known."
+    )
+    observed_celsius: float | None
+    error_celsius: float | None = Field(description="predicted - observed; null when unknown.")
+
+
+class BaselinePeriod(BaseModel):
+    location: str
+    timezone: str = Field(examples=["America/New_York"], description="IANA time zone of the days.")
+    start: date
+    end: date
+    baseline: str = Field(examples=["seasonal_naive"])
+    slots: list[BaselineSlot] = Field(description="The slots that have a stored prediction.")
+    summary: ErrorSummary
+
+
 class ModelInfo(BaseModel):
     name: str
     version: int
