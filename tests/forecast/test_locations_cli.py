@@ -12,19 +12,9 @@ from sqlalchemy import select
 
 from bihar.forecast.db.engine import make_engine
 from bihar.forecast.db.models import LocationRow
-from tests.databases import fresh_postgres_database
 from tests.forecast.commands import run
 from tests.forecast.conftest import slice_payload
 from tests.forecast.fake_openmeteo import search_handler
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'w.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
 
 
 def bihar(tmp_path: Path, url: str, *args: str, **env: str):
