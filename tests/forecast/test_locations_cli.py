@@ -101,6 +101,7 @@ def test_geocoding_shows_candidates_and_takes_pick_or_country(tmp_path: Path, ht
     httpserver.expect_request("/v1/search").respond_with_handler(search_handler(calls))
     url = f"sqlite:///{tmp_path / 'w.db'}"
     env = {"BIHAR_GEOCODING_BASE_URL": httpserver.url_for("/v1")}
+    assert bihar(tmp_path, url, "migrate").returncode == 0
 
     ambiguous = bihar(tmp_path, url, "locations", "add", "brescia", **env)
     assert ambiguous.returncode == 2 and "--pick N or --country" in ambiguous.stderr
