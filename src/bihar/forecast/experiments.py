@@ -56,6 +56,7 @@ class LoadedSeries:
     """A location's history: filled hourly values, their 3-hour aggregate, and provenance."""
 
     location: str
+    timezone: str  # the clock of its days (`aggregation`); `hourly` is indexed in UTC
     source: str
     hourly: pd.DataFrame
     series: pd.DataFrame
@@ -99,6 +100,7 @@ def load_series(
     )
     return LoadedSeries(
         location=location,
+        timezone=place.timezone,
         source=source.name,
         hourly=filled.frame,
         series=series,
