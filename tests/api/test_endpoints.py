@@ -85,8 +85,8 @@ def test_predictions_with_observed(client, pipeline):
                 slot["predicted_celsius"] - expected, abs=2e-3
             )
     known = [s["error_celsius"] for s in slots if s["error_celsius"] is not None]
-    # the snapshot ends at 19:00 EDT on Oct 31: its 18h and 21h slots are not observed yet
-    assert len(known) == 7 * 8 - 2
+    # the refresh of 2025-10-30 acquired up to that local day: Oct 31 is not observed yet
+    assert len(known) == 6 * 8
     summary = body["summary"]
     assert summary["count"] == len(known)
     assert summary["mae"] == pytest.approx(np.mean(np.abs(known)), abs=2e-3)
@@ -134,6 +134,7 @@ def test_version_health_models(client, pipeline):
     models = client.get("/models").json()
     assert [(m["version"], m["stage"]) for m in models] == [(1, "production")]
     assert models[0]["location"] == "boston" and models[0]["timezone"] == "America/New_York"
+    assert models[0]["train_end"] == "2025-10-01T00:00:00-04:00"  # local midnight
     assert 0 < models[0]["metrics"]["mae_ratio_vs_seasonal_naive"] < 1
 
 

@@ -275,7 +275,8 @@ class ErrorSummary:
 
 
 def registered_models(conn: Connection) -> list[dict[str, object]]:
-    """Every registered model version with its location name, newest first."""
+    """Every registered model version with its location name, newest first; its training
+    period on the clock it was trained on (aware)."""
     query = (
         select(ModelVersion, LocationRow.name.label("location"))
         .outerjoin(LocationRow, LocationRow.id == ModelVersion.location_id)
@@ -283,7 +284,13 @@ def registered_models(conn: Connection) -> list[dict[str, object]]:
     )
     rows = []
     for row in conn.execute(query).mappings():
+        zone = ZoneInfo(row["timezone"])
         rows.append(
-            {**{k: v for k, v in row.items() if k != "location"}, "location": row["location"]}
+            {
+                **{k: v for k, v in row.items() if k != "location"},
+                "location": row["location"],
+                "train_start": row["train_start"].replace(tzinfo=zone),
+                "train_end": row["train_end"].replace(tzinfo=zone),
+            }
         )
     return rows
