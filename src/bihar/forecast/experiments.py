@@ -90,6 +90,9 @@ def load_series(
     series = three_hourly(filled.frame, place.timezone)
     if series.empty or series[TARGET].notna().sum() == 0:
         raise ExperimentDataError(f"{source.name}: no temperature values for {location}")
+    # the source's UTC days cut the first and last local slots short: they are left out
+    known = series[TARGET].dropna().index
+    series = series.loc[known[0] : known[-1]]
     log.info(
         "%s: %d hours (%d interpolated) → %d 3-hour slots from %s",
         location,
