@@ -187,7 +187,7 @@ def _no_predictions(engine: Engine, location: str, what: str) -> ApiError:
 @app.get("/predictions", response_model=DayPredictions, responses=ERRORS, tags=["predictions"])
 async def predictions(
     request: Request,
-    day: Annotated[IsoDate, Query(alias="date", examples=["2025-10-31"])],
+    day: Annotated[IsoDate, Query(alias="date", examples=["2025-10-30"])],
     location: LocationName = None,
 ) -> Response:
     """The stored forecast of one day: eight 3-hour slots.
@@ -231,7 +231,7 @@ def _json(fields: dict[str, object], slots: str, **after: object) -> bytes:
 async def predictions_observed(
     request: Request,
     start: Annotated[IsoDate, Query(examples=["2025-10-02"])],
-    end: Annotated[IsoDate, Query(examples=["2025-10-31"])],
+    end: Annotated[IsoDate, Query(examples=["2025-10-30"])],
     location: LocationName = None,
 ) -> Response:
     """Predictions of a period joined with the observed 3-hour values, and their errors."""

@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--date", default="2025-10-31", help="a day with stored predictions")
+    parser.add_argument("--date", default="2025-10-30", help="a day with stored predictions")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")

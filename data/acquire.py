@@ -1,6 +1,6 @@
 """Download recent hourly weather for a given date and store it in the database.
 
-    python data/acquire.py --date 2025-10-31 [--days 30] [--location boston] [--backfill]
+    python data/acquire.py [--date 2025-10-30] [--days 30] [--location boston] [--backfill]
 
 See `bihar acquire --help`; exit codes are documented in bihar.cli.
 """

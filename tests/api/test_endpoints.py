@@ -15,7 +15,7 @@ from bihar.forecast.monitoring import plot_monitoring
 from bihar.forecast.queries import observed_three_hourly
 from tests.api.conftest import use_store
 
-DAY = "2025-10-31"
+DAY = "2025-10-30"  # a local day of Boston, on its clock (EDT, UTC-4)
 
 
 def test_predictions_of_a_day(client, pipeline):
@@ -23,10 +23,13 @@ def test_predictions_of_a_day(client, pipeline):
     assert answer.status_code == 200
     body = answer.json()
     assert body["location"] == "boston" and body["date"] == DAY
+    assert body["timezone"] == "America/New_York"
     slots = body["slots"]
     assert [s["horizon"] for s in slots] == list(range(1, 9))
-    assert [s["target_time"] for s in slots] == [f"{DAY}T{h:02d}:00:00Z" for h in range(0, 24, 3)]
-    assert {s["issue_time"] for s in slots} == {f"{DAY}T00:00:00Z"}
+    assert [s["target_time"] for s in slots] == [
+        f"{DAY}T{h:02d}:00:00-04:00" for h in range(0, 24, 3)
+    ]
+    assert {s["issue_time"] for s in slots} == {f"{DAY}T00:00:00-04:00"}
     version = pipeline.result.training.version
     assert {s["model_version"] for s in slots} == {f"{version.name} v{version.version}"}
     assert all(-30 < s["predicted_celsius"] < 40 for s in slots)
@@ -37,8 +40,8 @@ def test_day_without_predictions_names_the_range_that_exists(client):
     assert answer.status_code == 404
     body = answer.json()
     assert "2030-01-01" in body["detail"]
-    assert "from 2025-10-02 to 2025-11-01" in body["detail"]
-    assert body["available"] == {"first": "2025-10-02", "last": "2025-11-01"}
+    assert "from 2025-10-01 to 2025-10-31" in body["detail"]
+    assert body["available"] == {"first": "2025-10-01", "last": "2025-10-31"}
 
 
 @pytest.mark.parametrize("bad", ["2025-13-01", "31/10/2025", "2025-W44-5", "20251031", "", "x"])
@@ -56,20 +59,22 @@ def test_missing_date(client):
 def test_unknown_and_empty_locations(client):
     unknown = client.get("/predictions", params={"date": DAY, "location": "atlantis"})
     assert unknown.status_code == 404 and "known: boston, paris" in unknown.json()["detail"]
-    empty = client.get("/predictions", params={"date": DAY, "location": "paris"})
-    assert empty.status_code == 404 and "no data for location 'paris'" in empty.json()["detail"]
+    empty = client.get("/predictions", params={"date": DAY, "location": "Paris"})
+    assert empty.status_code == 404
+    assert "no predictions for 2025-10-30 (paris): none are stored" in empty.json()["detail"]
 
 
 def test_predictions_with_observed(client, pipeline):
     answer = client.get(
-        "/predictions/observed", params={"start": "2025-10-25", "end": "2025-11-01"}
+        "/predictions/observed", params={"start": "2025-10-25", "end": "2025-10-31"}
     )
     assert answer.status_code == 200
     body = answer.json()
+    assert body["timezone"] == "America/New_York"
     slots = body["slots"]
-    assert len(slots) == 8 * 8
+    assert len(slots) == 7 * 8
     with pipeline.engine.connect() as conn:
-        observed = observed_three_hourly(conn, "boston", date(2025, 10, 25), date(2025, 11, 1))
+        observed = observed_three_hourly(conn, "boston", date(2025, 10, 25), date(2025, 10, 31))
     for slot in slots:
         expected = observed.get(pd.Timestamp(slot["target_time"]).tz_localize(None), np.nan)
         if np.isnan(expected):
@@ -80,7 +85,8 @@ def test_predictions_with_observed(client, pipeline):
                 slot["predicted_celsius"] - expected, abs=2e-3
             )
     known = [s["error_celsius"] for s in slots if s["error_celsius"] is not None]
-    assert len(known) == 7 * 8  # 2025-11-01 is not observed yet in the snapshot
+    # the refresh of 2025-10-30 acquired up to that local day: Oct 31 is not observed yet
+    assert len(known) == 6 * 8
     summary = body["summary"]
     assert summary["count"] == len(known)
     assert summary["mae"] == pytest.approx(np.mean(np.abs(known)), abs=2e-3)
@@ -108,7 +114,7 @@ def test_observed_period_without_predictions(client):
         "/predictions/observed", params={"start": "2020-01-01", "end": "2020-01-31"}
     )
     assert answer.status_code == 404
-    assert answer.json()["available"]["first"] == "2025-10-02"
+    assert answer.json()["available"]["first"] == "2025-10-01"
     unknown = client.get(
         "/predictions/observed", params={"start": DAY, "end": DAY, "location": "atlantis"}
     )
@@ -119,7 +125,7 @@ def test_a_full_year_is_allowed(client):
     answer = client.get(
         "/predictions/observed", params={"start": "2024-11-01", "end": "2025-10-31"}
     )
-    assert answer.status_code == 200 and len(answer.json()["slots"]) == 30 * 8
+    assert answer.status_code == 200 and len(answer.json()["slots"]) == 31 * 8
 
 
 def test_version_health_models(client, pipeline):
@@ -127,7 +133,8 @@ def test_version_health_models(client, pipeline):
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
     models = client.get("/models").json()
     assert [(m["version"], m["stage"]) for m in models] == [(1, "production")]
-    assert models[0]["location"] == "boston"
+    assert models[0]["location"] == "boston" and models[0]["timezone"] == "America/New_York"
+    assert models[0]["train_end"] == "2025-10-01T00:00:00-04:00"  # local midnight
     assert 0 < models[0]["metrics"]["mae_ratio_vs_seasonal_naive"] < 1
 
 
@@ -166,8 +173,8 @@ def test_monitoring_plot(client, pipeline):
         pipeline.engine,
         pipeline.settings.monitoring_dir,
         "boston",
-        date(2025, 10, 2),
-        date(2025, 11, 1),
+        date(2025, 10, 1),
+        date(2025, 10, 31),
     )
     answer = client.get("/monitoring/plot.png")
     assert answer.status_code == 200

@@ -18,7 +18,7 @@ from bihar.web.cache import TTLCache
 from bihar.web.response_cache import CachedResponse, ResponseCacheMiddleware
 from tests.api.conftest import use_store
 
-DAY = "2025-10-31"
+DAY = "2025-10-30"
 
 
 def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:

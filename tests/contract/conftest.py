@@ -34,7 +34,7 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
     store = request.getfixturevalue("sqlite_pipeline")
     plot_monitoring(
-        store.engine, store.settings.monitoring_dir, "boston", date(2025, 10, 2), date(2025, 11, 1)
+        store.engine, store.settings.monitoring_dir, "boston", date(2025, 10, 1), date(2025, 10, 31)
     )
     port = _free_port()
     env = {

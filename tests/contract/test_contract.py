@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -49,7 +50,9 @@ def test_predictions_of_the_last_day(api, available):
     assert body["date"] == day
     slots = body["slots"]
     assert [s["horizon"] for s in slots] == list(range(1, 9))
-    start = datetime.fromisoformat(f"{day}T00:00:00+00:00")
+    # the location's local day, on its clock: local 00h, 03h, … 21h with their UTC offsets
+    start = datetime.fromisoformat(f"{day}T00:00:00").replace(tzinfo=ZoneInfo(body["timezone"]))
+    assert all(re.search(r"[+-]\d\d:\d\d$", s["target_time"]) for s in slots)
     assert [datetime.fromisoformat(s["target_time"]) for s in slots] == [
         start + timedelta(hours=3 * i) for i in range(8)
     ]
@@ -79,7 +82,7 @@ def test_predictions_with_observed(api, available):
     ("path", "params", "status", "needle"),
     [
         ("/predictions", {"date": "2025-02-30"}, 422, "YYYY-MM-DD"),
-        ("/predictions", {"date": "2025-10-31", "location": "atlantis"}, 404, "atlantis"),
+        ("/predictions", {"date": "2025-10-30", "location": "atlantis"}, 404, "known: "),
         ("/predictions/observed", {"start": "2025-10-10", "end": "2025-10-01"}, 422, "after"),
         ("/predictions/observed", {"start": "2023-01-01", "end": "2025-01-01"}, 422, "366"),
         ("/predictions/observed", {"start": "nope", "end": "2025-01-01"}, 422, "YYYY-MM-DD"),

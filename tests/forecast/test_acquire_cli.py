@@ -114,7 +114,11 @@ def test_snapshot_saves_a_live_answer_the_offline_source_reads(
         [sys.executable, "-m", "bihar.cli", "snapshot", "--start", "2023-12-20",
          "--end", "2024-01-10", "--data-dir", str(tmp_path / "datasets")],
         cwd=ROOT,
-        env={**os.environ, "OPENMETEO_BASE_URL": httpserver.url_for("/v1")},
+        env={
+            **os.environ,
+            "OPENMETEO_BASE_URL": httpserver.url_for("/v1"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        },
         capture_output=True,
         text=True,
         timeout=120,

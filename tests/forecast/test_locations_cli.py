@@ -12,19 +12,9 @@ from sqlalchemy import select
 
 from bihar.forecast.db.engine import make_engine
 from bihar.forecast.db.models import LocationRow
-from tests.databases import fresh_postgres_database
 from tests.forecast.commands import run
 from tests.forecast.conftest import slice_payload
-from tests.forecast.fake_openmeteo import search_handler
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'w.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
+from tests.forecast.fake_openmeteo import clipped_archive_handler, search_handler
 
 
 def bihar(tmp_path: Path, url: str, *args: str, **env: str):
@@ -111,6 +101,7 @@ def test_geocoding_shows_candidates_and_takes_pick_or_country(tmp_path: Path, ht
     httpserver.expect_request("/v1/search").respond_with_handler(search_handler(calls))
     url = f"sqlite:///{tmp_path / 'w.db'}"
     env = {"BIHAR_GEOCODING_BASE_URL": httpserver.url_for("/v1")}
+    assert bihar(tmp_path, url, "migrate").returncode == 0
 
     ambiguous = bihar(tmp_path, url, "locations", "add", "brescia", **env)
     assert ambiguous.returncode == 2 and "--pick N or --country" in ambiguous.stderr
@@ -175,3 +166,31 @@ def test_remove_is_refused_while_the_location_has_data(
     purged = bihar(tmp_path, database_url, "locations", "remove", "turin", "--purge")
     assert purged.returncode == 0, purged.stderr
     assert "turin" not in rows(database_url)
+
+
+def test_snapshot_of_an_added_location_is_picked_up_offline(
+    tmp_path: Path, httpserver, boston_payload
+):
+    calls: list[dict[str, str]] = []
+    httpserver.expect_request("/v1/archive").respond_with_handler(
+        clipped_archive_handler(boston_payload, calls)
+    )
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    bihar(tmp_path, url, "locations", "add", "turin", "--latitude", "45.07",
+          "--longitude", "7.69", "--timezone", "Europe/Rome")  # fmt: skip
+    saved = bihar(
+        tmp_path, url, "snapshot", "--location", "turin", "--start", "2024-03-01",
+        "--end", "2024-03-05", "--data-dir", str(tmp_path / "datasets"),
+        OPENMETEO_BASE_URL=httpserver.url_for("/v1"),
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    assert [(c["latitude"], c["longitude"]) for c in calls] == [("45.07", "7.69")]
+    assert (
+        tmp_path / "datasets" / "weather" / "turin_archive_2024-03-01_2024-03-05.json"
+    ).is_file()
+    acquired = bihar(tmp_path, url, "acquire", "--location", "turin", "--days", "2",
+                     BIHAR_DATA_DIR=str(tmp_path / "datasets"))  # fmt: skip
+    assert acquired.returncode == 0, acquired.stderr
+    assert "snapshot:turin_archive_2024-03-01_2024-03-05.json" in acquired.stderr
+    # local days 2024-03-04 … 05 in Rome (CET): 23:00 UTC on Mar 3 to 22:00 UTC on Mar 5
+    assert "turin 2024-03-04..2024-03-05" in acquired.stderr and "48 h stored" in acquired.stderr

@@ -27,25 +27,31 @@ def test_refresh_stored_the_30_days_and_the_next(pipeline):
         days = conn.execute(
             select(func.count(func.distinct(Prediction.issue_time)), func.count())
         ).one()
-        rows = stored_predictions(conn, "boston", date(2025, 10, 2), date(2025, 11, 1))
+        first_issue = conn.execute(select(func.min(Prediction.issue_time))).scalar()
+        rows = stored_predictions(conn, "boston", date(2025, 10, 1), date(2025, 10, 31))
     assert tuple(days) == (31, 31 * 8)
     assert len(rows) == 31 * 8
-    assert rows[0].target_time == pd.Timestamp("2025-10-02 00:00")
-    assert rows[-1].target_time == pd.Timestamp("2025-11-01 21:00")
+    # Boston's local days, stored in UTC: local midnight on Oct 1 (EDT) is 04:00 UTC
+    assert first_issue == pd.Timestamp("2025-10-01 04:00").to_pydatetime()
+    assert rows[0].target_time == pd.Timestamp("2025-10-01 00:00", tz="America/New_York")
+    assert rows[0].target_time.isoformat() == "2025-10-01T00:00:00-04:00"
+    assert rows[-1].target_time == pd.Timestamp("2025-10-31 21:00", tz="America/New_York")
     assert [row.horizon for row in rows[:8]] == list(range(1, 9))
     # every day was forecast by a model trained before the predicted period
-    assert pipeline.result.training.version.train_end <= pd.Timestamp("2025-10-02").to_pydatetime()
+    assert pipeline.result.training.version.train_end <= pd.Timestamp("2025-10-01").to_pydatetime()
+    assert pipeline.result.training.version.timezone == "America/New_York"
 
 
 def test_stored_explanatory_values_are_those_known_at_issue_time(pipeline):
     with pipeline.engine.connect() as conn:
         row = conn.execute(
             select(Prediction.features, Prediction.issue_time).where(
-                Prediction.target_time == pd.Timestamp("2025-10-15 12:00").to_pydatetime()
+                # 12:00 EDT
+                Prediction.target_time == pd.Timestamp("2025-10-15 16:00").to_pydatetime()
             )
         ).one()
         observed = observed_three_hourly(conn, "boston", date(2025, 10, 13), date(2025, 10, 14))
-    assert row.issue_time == pd.Timestamp("2025-10-15").to_pydatetime()
+    assert row.issue_time == pd.Timestamp("2025-10-15 04:00").to_pydatetime()
     assert row.features["lag_1"] == pytest.approx(
         observed[pd.Timestamp("2025-10-14 21:00")], abs=1e-3
     )
@@ -61,8 +67,8 @@ def test_predicting_again_changes_nothing(pipeline):
         pipeline.engine,
         pipeline.settings.registry_dir,
         "boston",
-        date(2025, 10, 2),
-        date(2025, 11, 1),
+        date(2025, 10, 1),
+        date(2025, 10, 31),
     )
     assert run.rows == 248
     assert all_predictions(pipeline.engine) == before

@@ -18,17 +18,19 @@ def test_refresh_then_monitor_on_a_fresh_database(tmp_path):
     root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
     elsewhere.mkdir()
     # Run from another folder, with MLflow's default store: everything lands under the root.
-    done = run(
-        root, "-m bihar.cli refresh", "--date", "2025-10-31", cwd=elsewhere, MLFLOW_TRACKING_URI=""
-    )
+    # No --date: the last full local day of the snapshot (it ends at 19:00 in Boston on Oct 31)
+    done = run(root, "-m bihar.cli refresh", cwd=elsewhere, MLFLOW_TRACKING_URI="")
     assert done.returncode == 0, done.stderr
+    assert "date: 2025-10-30, the last full local day" in done.stderr
     assert "trained v1 (promoted), 248 predictions by v1" in done.stderr
     with sqlite3.connect(root / "data" / "weather.db") as conn:
         hours = conn.execute("select count(*) from weather_observations").fetchone()[0]
         stage = conn.execute("select version, stage from model_versions").fetchall()
         commit = conn.execute("select code_version from model_versions").fetchone()[0]
         predictions = conn.execute("select count(*) from predictions").fetchone()[0]
-    assert hours == 51_384
+    # the snapshot's 51,384 UTC hours less those outside Boston's local days 2019-12-22 …
+    # 2025-10-30: 00-04 UTC of the first day (19:00-23:00 EST the day before) and the last 20
+    assert hours == 51_384 - 5 - 20
     assert stage == [(1, "production")]
     assert commit.removesuffix("+dirty") == git_head()  # the code's commit, not "0.0.0"
     assert predictions == 31 * 8
@@ -45,9 +47,9 @@ def test_refresh_then_monitor_on_a_fresh_database(tmp_path):
     assert [path.read_text() for path in logged] == [comparison]
     assert list(elsewhere.iterdir()) == []
 
-    plot = run(root, "monitoring/plot.py", "--start", "2025-10-02", "--end", "2025-11-01")
+    plot = run(root, "monitoring/plot.py")  # the last 30 predicted days
     assert plot.returncode == 0, plot.stderr
-    assert (root / "monitoring" / "output" / "boston_2025-10-02_2025-11-01.png").is_file()
+    assert (root / "monitoring" / "output" / "boston_2025-10-02_2025-10-31.png").is_file()
 
     again = run(root, "model/predict.py", "--date", "2025-10-20")
     assert again.returncode == 0, again.stderr

@@ -43,9 +43,10 @@ def add_predictions(engine, version: int, value: float) -> None:
                 code_version="test",
                 created_at=datetime(2024, 3, 1),
                 stage="candidate",
+                timezone="America/New_York",
             )
         ).inserted_primary_key[0]
-        issue = datetime.combine(DAY, datetime.min.time())
+        issue = datetime.combine(DAY, datetime.min.time()) + timedelta(hours=5)  # 00:00 EST
         conn.execute(
             insert(Prediction),
             [
@@ -66,7 +67,8 @@ def add_predictions(engine, version: int, value: float) -> None:
 
 
 def slots(engine) -> list[dict]:
-    days, _ = served_period(engine, "boston", DAY, DAY)
+    days, _, timezone = served_period(engine, "boston", DAY, DAY)
+    assert timezone == "America/New_York"
     return json.loads(days[0])
 
 
@@ -80,11 +82,12 @@ def test_served_days_follow_predictions_and_late_observations(engine, tmp_path, 
     served = slots(engine)
     assert [s["observed_celsius"] for s in served] == pytest.approx(observed.tolist(), abs=1e-3)
     assert {s["model_version"] for s in served} == {"temperature-3h-boston v1"}
-    _, summary = served_period(engine, "boston", DAY, DAY)
+    _, summary, _ = served_period(engine, "boston", DAY, DAY)
     errors = [10.0 - value for value in observed]
     assert summary.count == 8
     assert summary.bias == pytest.approx(sum(errors) / 8, abs=1e-3)
-    assert json.loads(served_day(engine, "boston", DAY))[0].keys() == {
+    assert served[0]["target_time"] == "2024-03-02T00:00:00-05:00"
+    assert json.loads(served_day(engine, "boston", DAY)[0])[0].keys() == {
         "target_time",
         "horizon",
         "predicted_celsius",
@@ -94,7 +97,7 @@ def test_served_days_follow_predictions_and_late_observations(engine, tmp_path, 
 
     # A late revision of one hour changes the mean of its slot (and only that one).
     def warmer(hourly):
-        hourly["temperature_2m"][24 + 4] += 3.0  # 2024-03-02 04:00, slot 03:00
+        hourly["temperature_2m"][24 + 9] += 3.0  # 2024-03-02 09:00 UTC, 04:00 EST: slot 03h
 
     revised = tmp_path / "revised"
     revised.mkdir()
@@ -120,5 +123,5 @@ def test_a_migration_remakes_the_served_days(database_url, tmp_path, boston_payl
         config.attributes["connection"] = conn
         command.downgrade(config, "0002")
     upgrade_head(engine)
-    assert len(json.loads(served_day(engine, "boston", DAY))) == 8
+    assert len(json.loads(served_day(engine, "boston", DAY)[0])) == 8
     engine.dispose()

@@ -56,6 +56,7 @@ class LoadedSeries:
     """A location's history: filled hourly values, their 3-hour aggregate, and provenance."""
 
     location: str
+    timezone: str  # the clock of its days (`aggregation`); `hourly` is indexed in UTC
     source: str
     hourly: pd.DataFrame
     series: pd.DataFrame
@@ -89,6 +90,9 @@ def load_series(
     series = three_hourly(filled.frame, place.timezone)
     if series.empty or series[TARGET].notna().sum() == 0:
         raise ExperimentDataError(f"{source.name}: no temperature values for {location}")
+    # the source's UTC days cut the first and last local slots short: they are left out
+    known = series[TARGET].dropna().index
+    series = series.loc[known[0] : known[-1]]
     log.info(
         "%s: %d hours (%d interpolated) → %d 3-hour slots from %s",
         location,
@@ -99,6 +103,7 @@ def load_series(
     )
     return LoadedSeries(
         location=location,
+        timezone=place.timezone,
         source=source.name,
         hourly=filled.frame,
         series=series,

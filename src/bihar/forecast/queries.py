@@ -3,7 +3,8 @@ monitoring plot.
 
 When several model versions forecast the same slot, the newest version's value is the one
 shown (predictions are only ever made by the version in production at the time), from its
-latest issue; only versions trained on the location's current clock are shown. The database
+latest issue; only forecasts of the location's local days (issued at a local midnight) are
+shown. The database
 chooses the shown prediction in one statement, built once; the observed 3-hour values come from
 the stored hours by the rule of `aggregation` (the mean of the slot's hours on the local clock,
 none unless all of them are stored). Days are the location's local days.
@@ -33,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bihar.forecast.aggregation import SLOT_HOURS
 from bihar.forecast.db.models import (
     LocationRow,
     ModelVersion,
@@ -89,7 +91,6 @@ def _shown() -> CTE:
             p.c.location_id == place.scalar_subquery(),
             p.c.target_time >= bindparam("lo"),
             p.c.target_time <= bindparam("hi"),
-            versions.c.timezone == bindparam("timezone"),
             ~superseded,
         )
         .cte("shown")
@@ -105,19 +106,25 @@ def stored_predictions(
     conn: Connection, location: str, start: date, end: date
 ) -> list[StoredPrediction]:
     """The predictions of every slot of the local days `start` … `end` (the one shown per
-    slot, by versions trained on the location's clock) with the observed 3-hour values of
+    slot, issued at a local midnight) with the observed 3-hour values of
     `aggregation`, empty when none — or when the location has no data at all."""
     try:
         place = find_location(conn, location)
     except UnknownLocationError:
         return []
     lo, hi = slot_bounds(start, end, place.timezone)
-    params = {"location": place.name, "lo": lo, "hi": hi, "timezone": place.timezone}
+    params = {"location": place.name, "lo": lo, "hi": hi}
     rows = conn.execute(_ROWS, params).all()
+    # forecasts of another clock's days (say, UTC days before the location had its time zone)
+    # are not forecasts of this location's days: not shown
+    issues = to_local(pd.DatetimeIndex([row.issue_time for row in rows]), place.timezone)
+    local = to_local(pd.DatetimeIndex([row.target_time for row in rows]), place.timezone)
+    ours = (issues == issues.normalize()) & (local.hour % SLOT_HOURS == 0) & (local.minute == 0)
+    rows = [row for row, keep in zip(rows, ours, strict=True) if keep]
+    local = local[ours]
     if not rows:
         return []
     zone = ZoneInfo(place.timezone)
-    local = to_local(pd.DatetimeIndex([row.target_time for row in rows]), place.timezone)
     observed = observed_three_hourly(conn, place.name, start, end).reindex(local)
     return [
         StoredPrediction(
@@ -268,7 +275,8 @@ class ErrorSummary:
 
 
 def registered_models(conn: Connection) -> list[dict[str, object]]:
-    """Every registered model version with its location name, newest first."""
+    """Every registered model version with its location name, newest first; its training
+    period on the clock it was trained on (aware)."""
     query = (
         select(ModelVersion, LocationRow.name.label("location"))
         .outerjoin(LocationRow, LocationRow.id == ModelVersion.location_id)
@@ -276,7 +284,13 @@ def registered_models(conn: Connection) -> list[dict[str, object]]:
     )
     rows = []
     for row in conn.execute(query).mappings():
+        zone = ZoneInfo(row["timezone"])
         rows.append(
-            {**{k: v for k, v in row.items() if k != "location"}, "location": row["location"]}
+            {
+                **{k: v for k, v in row.items() if k != "location"},
+                "location": row["location"],
+                "train_start": row["train_start"].replace(tzinfo=zone),
+                "train_end": row["train_end"].replace(tzinfo=zone),
+            }
         )
     return rows

@@ -114,8 +114,8 @@ class ModelInfo(BaseModel):
     algorithm: str
     location: str | None
     timezone: str = Field(description="The clock of the days it was trained on.")
-    train_start: datetime = Field(description="First training slot, on that clock.")
-    train_end: datetime = Field(description="End of the training data, on that clock.")
+    train_start: LocalDatetime = Field(description="First training slot, on that clock.")
+    train_end: LocalDatetime = Field(description="End of the training data, on that clock.")
     created_at: UtcDatetime
     code_version: str
     metrics: dict[str, Any] = Field(

@@ -62,7 +62,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("model_versions") as batch:
+    # ALTER TABLE … DROP COLUMN on both back-ends (SQLite ≥ 3.35): a SQLite table copy would
+    # drop `locations`, which the other tables reference
+    with op.batch_alter_table("model_versions", recreate="never") as batch:
         batch.drop_column("timezone")
-    with op.batch_alter_table("locations") as batch:
+    with op.batch_alter_table("locations", recreate="never") as batch:
         batch.drop_column("source")
