@@ -237,7 +237,7 @@ def test_a_very_long_review_is_read_up_to_its_first_characters(
 
 REVIEWS = pd.DataFrame(
     {
-        "text": ["Un chef-d'œuvre émouvant, bravo.", "Ennuyeux; raté, je déconseille.",
+        "text": ["Un chef-d'oeuvre émouvant, bravo.", "Ennuyeux; raté, je déconseille.",
                  "Très belle réussite, à voir."],
         "label": [1, 0, 1],
     }

@@ -1,7 +1,8 @@
 """Configurable cleaning, normalisation and tokenisation of French reviews, all offline.
 
 Choices (justified and ablated in the notebook):
-- cleaning: HTML tags, URLs, typographic apostrophes and quotes, repeated punctuation;
+- cleaning: HTML entities and tags (inline tags such as <b> removed, others read as a space),
+  URLs, typographic apostrophes and quotes, repeated punctuation;
 - normalisation: lower case, Unicode NFC, optional accent stripping (reviews often drop accents);
 - tokenisation: spaCy's blank French tokenizer (rule-based, handles elision such as « l' » and
   « aujourd'hui ») or an equivalent, faster regular expression used for the large corpus;
@@ -39,6 +40,11 @@ ELISIONS = {
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "«": '"', "»": '"'})
 _HTML_TAG = re.compile(r"<[^>]{0,200}>")
+#: Inline tags sit inside words and sentences (« <b>bon</b>. »): removed without a space.
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|big|cite|em|font|i|mark|small|span|strong|sub|sup|u)\b[^>]{0,200}>",
+    re.IGNORECASE,
+)
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _REPEATED_PUNCT = re.compile(r"([!?.])\1{1,}")
 _SPACES = re.compile(r"\s+")
@@ -81,6 +87,7 @@ def clean(text: str) -> str:
         return ""
     text = html.unescape(text)
     text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
+    text = _INLINE_TAG.sub("", text)
     text = _HTML_TAG.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _REPEATED_PUNCT.sub(r"\1", text)
