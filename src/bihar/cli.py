@@ -40,6 +40,7 @@ def no_errors() -> ErrorMap:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bihar.deck import cli as deck
     from bihar.forecast import cli as forecast
     from bihar.vision import cli as vision
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     forecast.register(sub)
     vision.register(sub)
+    deck.register(sub)
     return parser
 
 
