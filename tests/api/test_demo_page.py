@@ -136,7 +136,7 @@ def test_the_page_shows_the_day_the_chart_and_the_models(served):
         assert f'href="{link}"' in dom
         assert api.get(link).status_code == 200
 
-    screenshot(f"{served}/", ROOT / "reports" / "demo_page.png", 1280, 1400)
+    screenshot(f"{served}/", ROOT / "reports" / "demo_page.png", 1280, 1000)
 
 
 def test_a_day_without_forecasts_shows_the_api_message(served):

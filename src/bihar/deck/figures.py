@@ -60,7 +60,9 @@ class FileFigure:
 Figure = NotebookFigure | FileFigure
 
 FIGURES: dict[str, Figure] = {
-    "vision_tiles": NotebookFigure("01_field_image_classification.ipynb", "plots.photo_with_tiles("),
+    "vision_tiles": NotebookFigure(
+        "01_field_image_classification.ipynb", "plots.photo_with_tiles("
+    ),
     "vision_counts": NotebookFigure("01_field_image_classification.ipynb", "plots.class_counts("),
     "vision_curves": NotebookFigure(
         "01_field_image_classification.ipynb", "plots.learning_curves(results4"
@@ -68,8 +70,12 @@ FIGURES: dict[str, Figure] = {
     "sentiment_lengths": NotebookFigure(
         "02_review_sentiment.ipynb", 'bins = np.linspace(0, train["words"]'
     ),
-    "sentiment_ablation": NotebookFigure("02_review_sentiment.ipynb", 'ax.barh(ablation["pipeline"]'),
-    "sentiment_lstm": NotebookFigure("02_review_sentiment.ipynb", "for i, r in enumerate(lstm_results)"),
+    "sentiment_ablation": NotebookFigure(
+        "02_review_sentiment.ipynb", 'ax.barh(ablation["pipeline"]'
+    ),
+    "sentiment_lstm": NotebookFigure(
+        "02_review_sentiment.ipynb", "for i, r in enumerate(lstm_results)"
+    ),
     "forecast_stl": NotebookFigure("03_temperature_forecasting.ipynb", "stl = STL("),
     "forecast_split": NotebookFigure("03_temperature_forecasting.ipynb", "ex.chronological_split("),
     "forecast_results": NotebookFigure(

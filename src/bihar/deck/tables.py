@@ -32,7 +32,11 @@ def vision_results(reports: Reports, root: Path) -> str:
     for label, run in chosen:
         values = reports.get(f"vision/runs/{run}")
         rows.append(
-            [label, formatted(values["val_macro_f1"], ".3f"), formatted(values["test_macro_f1"], ".3f")]
+            [
+                label,
+                formatted(values["val_macro_f1"], ".3f"),
+                formatted(values["test_macro_f1"], ".3f"),
+            ]
         )
     return markdown_table(["four classes", "validation macro-F1", "test macro-F1"], rows)
 
@@ -40,7 +44,11 @@ def vision_results(reports: Reports, root: Path) -> str:
 def vision_per_class(reports: Reports, root: Path) -> str:
     per_class = reports.get("vision/final_four_class/per_class")
     rows = [
-        [name.replace("_", " "), *(formatted(v[k], ".2f") for k in ("precision", "recall", "f1")), str(v["support"])]
+        [
+            name.replace("_", " "),
+            *(formatted(v[k], ".2f") for k in ("precision", "recall", "f1")),
+            str(v["support"]),
+        ]
         for name, v in per_class.items()
     ]
     return markdown_table(["class", "precision", "recall", "F1", "test tiles"], rows)
@@ -58,7 +66,9 @@ def sentiment_results(reports: Reports, root: Path) -> str:
         ]
         for family, v in sorted(families.items(), key=lambda item: -item[1]["test_accuracy"])
     ]
-    return markdown_table(["family (best on validation)", "val. acc.", "test acc.", "F1", "ROC-AUC"], rows)
+    return markdown_table(
+        ["family (best on validation)", "val. acc.", "test acc.", "F1", "ROC-AUC"], rows
+    )
 
 
 def forecast_results(reports: Reports, root: Path) -> str:
