@@ -86,6 +86,30 @@ def test_every_number_on_the_slides_comes_from_the_reports(deck):
             assert token in allowed, f"slide {number}: {token!r} is not a figure of reports/"
 
 
+def test_each_value_on_the_slides_is_the_reports_value(deck):
+    """Every `{{ report/key… | spec }}` of the template, read here from the JSON files, is on
+    the slides as the template formats it."""
+    template = TEMPLATE.read_text(encoding="utf-8")
+    markdown = (deck / "deck.md").read_text(encoding="utf-8")
+    checked = 0
+    for path, spec in re.findall(r"\{\{\s*(\w+/[^|}]+?)\s*(?:\|\s*([^}]*?)\s*)?\}\}", template):
+        name, *keys = path.split("/")
+        value: Any = json.loads((ROOT / "reports" / f"{name}.json").read_text(encoding="utf-8"))
+        for key in "/".join(keys).replace("//", "/\0").split("/"):
+            value = value[key.replace("\0", "/")]
+        if spec == "yesno":
+            shown = "yes" if value else "no"
+        else:
+            shown = (
+                format(value, spec)
+                if spec
+                else (f"{value:g}" if isinstance(value, float) else str(value))
+            )
+        assert shown in markdown, f"{path} = {value!r} is not on the slides as {shown!r}"
+        checked += 1
+    assert checked >= 30
+
+
 def test_the_slides_follow_the_reports(tmp_path):
     """A report changed → the slide changed; a key missing → a clear error."""
     reports = tmp_path / "reports"

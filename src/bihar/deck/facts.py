@@ -58,7 +58,12 @@ class Reports:
 
 
 def formatted(value: Any, spec: str = "") -> str:
-    """`value` as a slide shows it: `spec` is a format spec (`.3f`, `.1%`, `,`), else `str`."""
+    """`value` as a slide shows it: `spec` is a format spec (`.3f`, `.1%`, `,`) or `yesno` (a
+    boolean), else `str`."""
+    if spec == "yesno":
+        if not isinstance(value, bool):
+            raise MissingFactError(f"{value!r} is not a yes/no fact")
+        return "yes" if value else "no"
     if spec:
         return format(value, spec)
     if isinstance(value, float):
