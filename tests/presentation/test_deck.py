@@ -94,9 +94,10 @@ def test_each_value_on_the_slides_is_the_reports_value(deck):
     checked = 0
     for path, spec in re.findall(r"\{\{\s*(\w+/[^|}]+?)\s*(?:\|\s*([^}]*?)\s*)?\}\}", template):
         name, *keys = path.split("/")
-        value: Any = json.loads((ROOT / "reports" / f"{name}.json").read_text(encoding="utf-8"))
+        report = json.loads((ROOT / "reports" / f"{name}.json").read_text(encoding="utf-8"))
+        value: Any = report
         for key in "/".join(keys).replace("//", "/\0").split("/"):
-            value = value[key.replace("\0", "/")]
+            value = value[report[key[1:]] if key.startswith("@") else key.replace("\0", "/")]
         if spec == "yesno":
             shown = "yes" if value else "no"
         else:
@@ -128,6 +129,14 @@ def test_the_slides_follow_the_reports(tmp_path):
         match=r"forecast_experiments\.json has no "
         r"'mae_ratio_vs_seasonal_naive' under forecast_experiments/test",
     ):
+        build_deck(TEMPLATE, reports, ROOT, tmp_path / "deck")
+
+    shutil.copyfile(ROOT / "reports" / "forecast_experiments.json", path)
+    sentiment = reports / "sentiment.json"
+    document = json.loads(sentiment.read_text(encoding="utf-8"))
+    del document["best_by_family"]["TF-IDF"]["test_f1"]
+    sentiment.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(MissingFactError, match="table sentiment_results: a report lacks the key"):
         build_deck(TEMPLATE, reports, ROOT, tmp_path / "deck")
 
 

@@ -38,7 +38,12 @@ def fill(template: str, reports: Reports, root: Path, figures: Path) -> tuple[st
         elif kind == "table":
             if name not in TABLES:
                 raise MissingFactError(f"no table called {name!r}; known: {', '.join(TABLES)}")
-            text = TABLES[name](reports, root)
+            try:
+                text = TABLES[name](reports, root)
+            except KeyError as exc:
+                raise MissingFactError(
+                    f"table {name}: a report lacks the key {exc}; rerun the command that writes it"
+                ) from None
         else:
             text = formatted(reports.get(name), spec)
         filled.append({"placeholder": match.group(0), "kind": kind or "value", "text": text})

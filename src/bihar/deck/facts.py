@@ -31,10 +31,13 @@ class Reports:
 
     def get(self, path: str) -> Any:
         """The value at `report/key/key…`: keys may hold spaces and dots, and slashes (a key
-        `/predictions` is written `results//predictions`: the longest key that exists wins)."""
+        `/predictions` is written `results//predictions`: the longest key that exists wins);
+        `@key` stands for the value of the report's `key`."""
         name, *parts = path.split("/")
         if name not in self.documents:
             raise MissingFactError(f"{self.folder / name}.json is missing (needed for {path})")
+        # `@key`: the key named by the report's own `key` (say, the model it serves)
+        parts = [str(self.get(f"{name}/{p[1:]}")) if p.startswith("@") else p for p in parts]
         value, done = self.documents[name], 0
         while done < len(parts):
             for end in range(len(parts), done, -1):
