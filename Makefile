@@ -30,7 +30,7 @@ format: install
 	$(BIN)/ruff format .
 
 ## test: install, lint, run every test (and, when CI=true, the container suite)
-test: lint browser-tools
+test: lint slides-tools
 	$(BIN)/pytest
 	@if [ "$${CI:-}" = true ] && [ -z "$${GITHUB_ACTIONS:-}" ]; then $(MAKE) container-test; fi
 
@@ -82,8 +82,9 @@ browser-tools:
 serve: install
 	$(BIN)/uvicorn api.main:app --host 127.0.0.1 --port 8000
 
-## demo: install, then acquire → train → predict → monitor → serve the API, offline
-demo: refresh monitor serve
+## demo: install, then serve the API and its demo page on the committed demo state (made by
+##   make demo-state when missing), offline; make refresh runs the workflow again
+demo: install data/weather.db serve
 
 ## bench-refresh: time the whole refresh on 6 years of Boston history → reports/refresh.*
 bench-refresh: install
@@ -91,13 +92,30 @@ bench-refresh: install
 
 ## bench-load: wrk at 64 connections on /predictions and /predictions/observed, cached and not, and
 ##   a bare endpoint → reports/load.*
-bench-load: install demo-state
+bench-load: install data/weather.db
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python benchmarks/load.py $(DATE_ARG)
 
 ## bench-backfill: time the 6-year Boston backfill into SQLite and PostgreSQL → reports/backfill.*
 bench-backfill: install
 	$(BIN)/python benchmarks/backfill.py
+
+# --- the slide deck ---
+.PHONY: slides slides-tools
+MARP_STAMP := presentation/node_modules/.package-lock.json
+
+$(MARP_STAMP): presentation/package.json presentation/package-lock.json
+	cd presentation && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+## slides-tools: the pinned Marp CLI (npm, into presentation/node_modules) and headless Chromium
+slides-tools: browser-tools $(MARP_STAMP)
+
+## slides: fill presentation/deck.md from reports/ and the figures (bihar deck), then build
+##   presentation/build/deck.html, deck.pdf and deck.pptx, offline
+slides: install slides-tools data/weather.db
+	$(BIN)/bihar deck
+	scripts/slides.sh presentation/build
 
 # --- container ---
 CONTAINER := scripts/container
@@ -118,22 +136,27 @@ container-lint: install container-tools
 
 ## container-test: own dockerd, debootstrap base, cold build, rebuild after a code change,
 ##   registry round trip, contract tests (writes no report)
-container-test: install container-tools demo-state
+container-test: install container-tools data/weather.db
 	BIHAR_CONTAINER=1 $(BIN)/pytest -m container tests/container
 
 ## bench-container: the container suite, writing its build, push and pull times to
 ##   reports/container.{json,md}
-bench-container: install container-tools demo-state
+bench-container: install container-tools data/weather.db
 	BIHAR_CONTAINER=1 BIHAR_CONTAINER_REPORTS=reports $(BIN)/pytest -m container tests/container
 
-## demo-state: what the image serves (database, registry, figures): made by refresh + monitor when
-##   data/weather.db is missing
+## demo-state: the committed demo state, remade (deterministic: same rows, same model SHA-256):
+##   data/weather.db with the years the model uses, refreshed for DATE, one version in
+##   model/registry/, the monitoring figure in monitoring/output/
 demo-state: install
-	@test -f data/weather.db || $(MAKE) refresh monitor
+	DATE=$(DATE) LOCATION=$(LOCATION) scripts/demo_state.sh
+
+# The demo state when it is missing (it is committed): what the image and the demo serve.
+data/weather.db:
+	$(MAKE) demo-state
 
 ## container-demo: build the image here and serve it on 127.0.0.1:$(PORT) until Ctrl-C
 PORT ?= 8000
-container-demo: install container-tools demo-state
+container-demo: install container-tools data/weather.db
 	PYTHON=$(BIN)/python $(CONTAINER)/demo.sh $(PORT)
 
 # --- French review sentiment ---

@@ -40,6 +40,7 @@ def no_errors() -> ErrorMap:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bihar.deck import cli as deck
     from bihar.forecast import cli as forecast
     from bihar.sentiment import cli as sentiment
     from bihar.vision import cli as vision
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.register(sub)
     vision.register(sub)
     sentiment.register(sub)
+    deck.register(sub)
     return parser
 
 

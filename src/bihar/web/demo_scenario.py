@@ -22,6 +22,7 @@ class Step:
     path: str
     shows: str
     params: dict[str, str] = field(default_factory=dict)
+    status: int = 200
 
     def query(self, last: date | None) -> dict[str, str]:
         """The parameters with `{last}` and `{start}` filled in."""
@@ -34,13 +35,14 @@ class Step:
 SCENARIO: tuple[Step, ...] = (
     Step("The demo page", "/", "the page below, drawn from the calls that follow"),
     Step("Is the service up?", "/health", "status ok, database ok"),
-    Step("Which version runs?", "/version", "0.0.0 locally, the commit id in the image"),
+    Step("Which version runs?", "/version", "the software version, the commit id in the image"),
     Step("Registered models", "/models", "one version in production, its backtest MAE"),
     Step(
         "A day without forecasts",
         "/predictions",
-        "404 and the days that have forecasts",
+        "a clear message naming the days that have forecasts",
         {"date": DAY_WITHOUT_FORECASTS},
+        status=404,
     ),
     Step("The newest day", "/predictions", "its eight 3-hour slots", {"date": "{last}"}),
     Step(
@@ -58,8 +60,9 @@ SCENARIO: tuple[Step, ...] = (
     Step(
         "Bad input",
         "/predictions/observed",
-        "422 and a one-line reason",
+        "a one-line reason",
         {"start": "{last}", "end": "{start}"},
+        status=422,
     ),
     Step("Monitoring", "/monitoring/plot.png", "the figure of the refreshed period"),
 )
