@@ -14,6 +14,7 @@ CHROME_PATH="${CHROME_PATH:-$(command -v chromium || true)}"
 export CHROME_PATH
 cd "$folder"
 for format in html pdf pptx; do
+  rm -f "deck.$format"
   "$marp" --html --allow-local-files --no-stdin "$@" deck.md -o "deck.$format" 2>&1 | grep -vE '^\[  (INFO|WARN) \]' || true
   [[ -s "deck.$format" ]] || { echo "slides: deck.$format was not written" >&2; exit 1; }
 done
