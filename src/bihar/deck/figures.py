@@ -64,8 +64,8 @@ FIGURES: dict[str, Figure] = {
         "01_field_image_classification.ipynb", "plots.photo_with_tiles("
     ),
     "vision_counts": NotebookFigure("01_field_image_classification.ipynb", "plots.class_counts("),
-    "vision_curves": NotebookFigure(
-        "01_field_image_classification.ipynb", "plots.learning_curves(results4"
+    "vision_selection": NotebookFigure(
+        "01_field_image_classification.ipynb", "plots.selection_chart("
     ),
     "sentiment_lengths": NotebookFigure(
         "02_review_sentiment.ipynb", 'bins = np.linspace(0, train["words"]'
