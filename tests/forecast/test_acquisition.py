@@ -124,6 +124,17 @@ def test_periods(tmp_path, boston_payload):
         period(source, date(2024, 3, 10), days=0)
 
 
+def test_a_backfill_loads_everything_the_snapshots_hold():
+    from bihar.settings import get_settings
+
+    source = SnapshotSource.find(get_settings().data_dir, PARIS)  # 11 years
+    assert source is not None
+    assert period(source, date(2024, 12, 31), backfill=True) == (
+        date(2014, 1, 1),
+        date(2024, 12, 31),
+    )
+
+
 def test_snapshot_of_a_location_with_temperature_only(engine, tmp_path):
     from bihar.settings import get_settings
 

@@ -63,12 +63,12 @@ def counts(url: str) -> tuple[int, int]:
 
 
 def test_killed_writer_leaves_the_database_as_it_was(database_url, tmp_path):
-    first = run_cli(database_url, "--date", "2025-10-31", "--days", "10")
+    first = run_cli(database_url, "--date", "2025-10-30", "--days", "10")
     assert first.wait(timeout=120) == 0, first.stderr.read().decode()
     assert counts(database_url) == (240, 1)
 
     marker = tmp_path / "paused"
-    writer = run_cli(database_url, "--date", "2025-10-31", "--backfill", marker=marker)
+    writer = run_cli(database_url, "--date", "2025-10-30", "--backfill", marker=marker)
     deadline = time.monotonic() + 120
     while not marker.exists():
         assert writer.poll() is None, writer.stderr.read().decode()
@@ -84,6 +84,7 @@ def test_killed_writer_leaves_the_database_as_it_was(database_url, tmp_path):
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         engine.dispose()
 
-    again = run_cli(database_url, "--date", "2025-10-31", "--backfill")
+    again = run_cli(database_url, "--date", "2025-10-30", "--backfill")
     assert again.wait(timeout=300) == 0, again.stderr.read().decode()
-    assert counts(database_url) == (51_384, 2)
+    # Boston's local days of the snapshot: its UTC hours less 5 at the start and 20 at the end
+    assert counts(database_url) == (51_384 - 5 - 20, 2)

@@ -31,6 +31,7 @@ from bihar.forecast.openmeteo import ArchiveFormatError
 from bihar.forecast.sources import SourceUnavailableError
 from bihar.forecast.training import load_config
 from bihar.settings import Settings
+from tests.forecast.places import BOSTON
 
 
 def daily_cycle(days: int) -> pd.DataFrame:
@@ -120,22 +121,31 @@ def test_report_is_plain_json(tmp_path: Path):
     assert json.loads(path.read_text()) == {"ratio": 0.6543, "n": 3, "table": {"0": {"a": 1.2346}}}
 
 
-def test_load_series_reads_the_snapshot_and_names_its_source(boston_snapshot_path: Path):
-    settings = Settings(data_dir=boston_snapshot_path.parents[1])
-    loaded = load_series("boston", settings, kind="offline")
+def test_load_series_reads_the_snapshot_and_names_its_source(
+    boston_snapshot_path: Path, tmp_path: Path
+):
+    settings = Settings(
+        data_dir=boston_snapshot_path.parents[1], database_url=f"sqlite:///{tmp_path / 'w.db'}"
+    )
+    loaded = load_series("boston", settings, kind="offline")  # the store's Boston
     assert loaded.source == f"snapshot:{boston_snapshot_path.name}"
+    assert loaded.timezone == "America/New_York"
     assert set(loaded.series.index.hour) == {0, 3, 6, 9, 12, 15, 18, 21}
+    # Boston's local slots, without the partial ones at the edges of the snapshot's UTC days
+    assert loaded.series.index[0] == pd.Timestamp("2019-12-21 21:00")
+    assert loaded.series.index[-1] == pd.Timestamp("2025-10-31 15:00")
+    assert loaded.series["temperature_2m"].notna().all()
     assert "surface_pressure" in loaded.variables and len(loaded.series) > 6 * 365 * 8 * 0.9
 
 
 def test_load_series_errors_name_the_problem(tmp_path: Path):
     with pytest.raises(SourceUnavailableError, match="no offline snapshot"):
-        load_series("boston", Settings(data_dir=tmp_path), kind="offline")
+        load_series(BOSTON, Settings(data_dir=tmp_path), kind="offline")
     (tmp_path / "weather").mkdir()
     bad = tmp_path / "weather" / "boston_archive_2020-01-01_2020-01-02.json"
     bad.write_text("{not json")
     with pytest.raises(ArchiveFormatError, match=bad.name):
-        load_series("boston", Settings(data_dir=tmp_path), kind="offline")
+        load_series(BOSTON, Settings(data_dir=tmp_path), kind="offline")
 
 
 def test_paired_difference_detects_a_real_gain_and_not_noise():

@@ -15,7 +15,7 @@ from bihar.forecast.db.models import ModelVersion, Prediction
 from bihar.forecast.registry import list_versions, sha256_of
 from tests.forecast.commands import environment, start
 
-REFRESH = ["-m", "bihar.cli", "refresh", "--date", "2025-10-31"]
+REFRESH = ["-m", "bihar.cli", "refresh", "--date", "2025-10-30"]
 LOGGED = re.compile(r"trained v(\d+) \((?:not )?promoted\), (\d+) predictions by v(\d+)")
 
 

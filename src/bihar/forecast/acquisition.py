@@ -21,11 +21,11 @@ from bihar.forecast.locations import Location
 from bihar.forecast.observations import ensure_location, upsert_observations
 from bihar.forecast.problem import day_hours
 from bihar.forecast.served import remake_served_days
-from bihar.forecast.sources import OutOfRangeError, WeatherSource
+from bihar.forecast.sources import OutOfRangeError, SnapshotSource, WeatherSource
 
 log = logging.getLogger(__name__)
 
-#: How far back a live backfill goes when no start is given (the snapshot holds ~6 years).
+#: How far back a backfill from the live API goes when no start is given (snapshots: all).
 LIVE_BACKFILL_DAYS = 6 * 365
 
 
@@ -59,10 +59,13 @@ def period(
     backfill: bool = False,
     since: date | None = None,
 ) -> tuple[date, date]:
-    """The days to acquire: `days` ending at `end`, or from `since` / the source's start."""
+    """The days to acquire: `days` ending at `end`, or from `since` / the source's start (all
+    that saved snapshots hold; at most `LIVE_BACKFILL_DAYS` from the live API)."""
     if backfill:
-        first = since or max(source.coverage().first, end - timedelta(days=LIVE_BACKFILL_DAYS))
-        return first, end
+        first = source.coverage().first
+        if not isinstance(source, SnapshotSource):
+            first = max(first, end - timedelta(days=LIVE_BACKFILL_DAYS))
+        return since or first, end
     if days is None or days < 1:
         raise ValueError("--days must be at least 1")
     return end - timedelta(days=days - 1), end
