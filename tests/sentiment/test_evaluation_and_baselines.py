@@ -71,15 +71,26 @@ def test_report_and_mlflow_run(tmp_path) -> None:  # type: ignore[no-untyped-def
     assert run.data.params["model"] == "x" and run.data.metrics["acc"] == 0.5
 
 
-def test_refit_on_train_and_validation_scores_the_test_file(allocine_dir) -> None:  # type: ignore[no-untyped-def]
+def test_models_are_chosen_without_the_test_reviews_and_scored_on_them_once(allocine_dir) -> None:  # type: ignore[no-untyped-def]
     from bihar.sentiment.allocine import load_offline
-    from bihar.sentiment.experiments import refit_train_validation
+    from bihar.sentiment.experiments import baseline_grid, score_on_test
 
     splits = load_offline(allocine_dir, seed=0)
+    dev = splits.without_test()
+    assert dev.test.empty and list(dev.test.columns) == ["text", "label"]
     config = PreprocessConfig(tokenizer="regex")
-    outcome = refit_train_validation(splits, config, "tfidf_word+char", "logreg", 10.0)
-    assert outcome.test_pred.shape == (3,) and outcome.params["refit"] == "train+val"
-    assert 0.0 <= outcome.metrics.accuracy <= 1.0
+    outcomes, _, _ = baseline_grid(dev, config)
+    best = {o.family: o for o in outcomes}
+    table, metrics, scored = score_on_test(best, splits.test)
+    assert set(table.index) == {"bag of words", "TF-IDF"}
+    for family, row in table.iterrows():
+        assert row["95 % low"] <= row["test_accuracy"] <= row["95 % high"]
+        assert metrics[family].accuracy == row["test_accuracy"]
+        assert scored[family].shape == (3,)
+    # the predictor of a sparse model scores a review as its own feature matrix does
+    nb = next(o for o in outcomes if o.params["features"] == "nb-tfidf_word+char")
+    pred, _ = nb.predict(dev.validation["text"].tolist())
+    assert float((pred == dev.validation["label"].to_numpy()).mean()) == nb.val_accuracy
 
 
 def test_nb_log_ratio_signs_and_nb_weighted_features(reviews: pd.DataFrame) -> None:

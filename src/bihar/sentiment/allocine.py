@@ -41,6 +41,13 @@ class AllocineSplits:
     source: str
     notes: list[str] = field(default_factory=list)
 
+    def without_test(self) -> AllocineSplits:
+        """Train and validation with an empty test frame: what every experiment is given, so
+        that only the final scoring can read the test reviews."""
+        return AllocineSplits(
+            self.train, self.validation, self.test.iloc[:0], self.source, list(self.notes)
+        )
+
     def sizes(self) -> dict[str, int]:
         return {
             "train": len(self.train),

@@ -100,10 +100,18 @@ class Features:
     validation: sp.csr_matrix
     test: sp.csr_matrix
     vectorizers: list = field(default_factory=list)
+    nb_ratio: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
         return int(self.train.shape[1])
+
+    def transform(self, joined: list[str], raw: list[str]) -> sp.csr_matrix:
+        """Features of new reviews (space-joined tokens `joined`, cleaned texts `raw`) from the
+        vectorizers and NB ratios fitted on train."""
+        blocks = [v.transform(raw if v.analyzer == "char_wb" else joined) for v in self.vectorizers]
+        X = sp.hstack(blocks).tocsr()
+        return (X @ sp.diags(self.nb_ratio)).tocsr() if self.nb_ratio is not None else X
 
 
 def build_features(
@@ -122,9 +130,10 @@ def build_features(
         if y_train is None:
             raise ValueError(f"{kind!r} features need the training labels (y_train)")
         base = build_features(kind.removeprefix("nb-"), tokens, raw, min_df)
-        r = sp.diags(nb_log_ratio(base.train, y_train))
+        ratio = nb_log_ratio(base.train, y_train)
+        r = sp.diags(ratio)
         scaled = {s: (getattr(base, s) @ r).tocsr() for s in _SPLITS}
-        return Features(kind, **scaled, vectorizers=base.vectorizers)
+        return Features(kind, **scaled, vectorizers=base.vectorizers, nb_ratio=ratio)
     if kind == "tfidf_word+char":
         word = build_features("tfidf_word", tokens, raw, min_df)
         char = build_features("tfidf_char", tokens, raw, min_df)

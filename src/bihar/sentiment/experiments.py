@@ -1,12 +1,14 @@
 """The notebook's experiment loops, each run tracked in MLflow (experiment `sentiment`):
-preprocessing ablation, BoW/TF-IDF × classifier grid, averaged word vectors, LSTM grid, and the
-stack of the chosen sparse model with averaged pre-trained word vectors."""
+preprocessing ablation, BoW/TF-IDF × classifier grid, averaged word vectors, LSTM grid, the
+stack of the chosen sparse model with averaged pre-trained word vectors, and the one scoring of
+the chosen models on the test reviews (`score_on_test`). Every model is fitted on train and
+chosen on validation; none of the loops reads the test reviews."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,8 +30,9 @@ from bihar.sentiment.baselines import (
     tune,
 )
 from bihar.sentiment.corpus import W2V_CONFIG
-from bihar.sentiment.evaluation import Metrics, evaluate
-from bihar.sentiment.lstm import LSTMConfig, TrainResult, predict_proba, train_lstm
+from bihar.sentiment.evaluation import Metrics, evaluate, wilson_interval
+from bihar.sentiment.lstm import LSTMConfig, TrainResult, Vocabulary, predict_proba, train_lstm
+from bihar.sentiment.pipeline import ReviewPipeline
 from bihar.sentiment.preprocessing import PreprocessConfig, Preprocessor, clean
 from bihar.sentiment.report import track
 from bihar.sentiment.stacking import BaseModel, StackResult, stack_fit_predict
@@ -73,27 +76,42 @@ def preprocessing_ablation(
     return pd.DataFrame(rows)
 
 
+Predictor = Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]
+"""`predict(texts) -> (labels 0/1, scores)`: scores are P(positive), or a decision function for
+models without probabilities (both rank reviews for ROC-AUC)."""
+
+
 @dataclass
 class ModelOutcome:
-    """A fitted model's validation accuracy and its test predictions/scores/metrics."""
+    """A model fitted on the training split: its validation accuracy (every choice is made on
+    it) and `predict`, which scores new reviews: the test reviews, once, at the very end."""
 
     name: str
     family: str
     val_accuracy: float
-    test_pred: np.ndarray
-    test_score: np.ndarray
-    metrics: Metrics
+    predict: Predictor
     params: dict = field(default_factory=dict)
 
     def row(self) -> dict[str, object]:
-        return {"model": self.name, "family": self.family, "val_accuracy": self.val_accuracy,
-                **self.metrics.as_dict("test_")}  # fmt: skip
+        return {"model": self.name, "family": self.family, "val_accuracy": self.val_accuracy}
+
+
+def sparse_predictor(features: Features, model: Any, config: PreprocessConfig) -> Predictor:
+    """Scores of new reviews by a sparse model fitted on `features`' training matrix."""
+    pre = Preprocessor(config)
+
+    def predict(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        X = features.transform(pre.joined(texts), [clean(t).lower() for t in texts])
+        return model.predict(X), scores(model, X)
+
+    return predict
 
 
 def baseline_grid(
     splits: AllocineSplits, config: PreprocessConfig
 ) -> tuple[list[ModelOutcome], dict[str, TunedModel], dict[str, Features]]:
-    """Every feature kind × classifier, tuned on validation, then scored on test."""
+    """Every feature kind × classifier, fitted on train and tuned on validation (the test
+    reviews are not read: pass splits without them)."""
     y = labels(splits)
     toks = tokenize_splits(splits, config)
     joined = {s: [" ".join(t) for t in toks[s]] for s in SPLITS}
@@ -104,18 +122,13 @@ def baseline_grid(
         all_features[kind] = feats
         for classifier in classifiers_for(kind):
             tuned = tune(feats, classifier, y["train"], y["validation"])
-            pred = tuned.model.predict(feats.test)
-            score = scores(tuned.model, feats.test)
-            metrics = evaluate(y["test"], pred, score)
             family = "bag of words" if kind == "bow_word" else "TF-IDF"
             params = {"features": kind, "classifier": classifier, "param": tuned.param,
                       "n_features": feats.n_features, "preprocessing": config.name}  # fmt: skip
-            outcomes.append(
-                ModelOutcome(tuned.name, family, tuned.val_accuracy, pred, score, metrics, params)
-            )
+            predictor = sparse_predictor(feats, tuned.model, config)
+            outcomes.append(ModelOutcome(tuned.name, family, tuned.val_accuracy, predictor, params))
             tuned_models[tuned.name] = tuned
-            track(f"baseline/{tuned.name}", params,
-                  {"val_accuracy": tuned.val_accuracy, **metrics.as_dict("test_")})  # fmt: skip
+            track(f"baseline/{tuned.name}", params, {"val_accuracy": tuned.val_accuracy})
     return outcomes, tuned_models, all_features
 
 
@@ -128,26 +141,36 @@ def standardise(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 def averaged_vectors_model(
     name: str, kv: KeyedVectors, tokens: dict[str, list[list[str]]], y: dict[str, np.ndarray]
 ) -> ModelOutcome:
-    """Mean word vector per review + logistic regression (C tuned on validation)."""
-    X = {s: average_vectors(tokens[s], kv) for s in SPLITS}
-    X = dict(zip(SPLITS, standardise(X["train"], X["validation"], X["test"]), strict=True))
+    """Mean word vector per review + logistic regression (C tuned on validation). `tokens` are
+    the sequence tokens (`corpus.W2V_CONFIG`) of train and validation."""
+    train = average_vectors(tokens["train"], kv)
+    mean, std = train.mean(axis=0), train.std(axis=0) + 1e-6
+    x_train = (train - mean) / std
+    x_val = (average_vectors(tokens["validation"], kv) - mean) / std
     seed = get_settings().seed
     best = None
     for C in (0.01, 0.03, 0.1, 0.3, 1.0, 3.0):
-        model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(
-            X["train"], y["train"]
-        )
-        acc = float((model.predict(X["validation"]) == y["validation"]).mean())
+        model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(x_train, y["train"])
+        acc = float((model.predict(x_val) == y["validation"]).mean())
         if best is None or acc > best[0]:
             best = (acc, C, model)
     assert best is not None
     acc, C, model = best
-    pred, score = model.predict(X["test"]), model.predict_proba(X["test"])[:, 1]
-    metrics = evaluate(y["test"], pred, score)
+    pre = Preprocessor(W2V_CONFIG)
+
+    def predict(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        x = (average_vectors(pre.batch(texts), kv) - mean) / std
+        return model.predict(x), model.predict_proba(x)[:, 1]
+
     params = {"vectors": name, "classifier": "logreg", "C": C, "dimensions": kv.vector_size}
-    track(f"avg-w2v/{name}", params, {"val_accuracy": acc, **metrics.as_dict("test_")})
-    return ModelOutcome(f"averaged {name} + logreg", "averaged word2vec", acc, pred, score,
-                        metrics, params)  # fmt: skip
+    track(f"avg-w2v/{name}", params, {"val_accuracy": acc})
+    return ModelOutcome(f"averaged {name} + logreg", "averaged word2vec", acc, predict, params)
+
+
+def lstm_encoder(vocab: Vocabulary, max_len: int) -> Callable[[Sequence[str]], list[list[int]]]:
+    """Raw reviews → token ids as the LSTMs read them (`corpus.W2V_CONFIG` tokens)."""
+    pre = Preprocessor(W2V_CONFIG)
+    return lambda texts: vocab.encode(pre.batch(texts), max_len=max_len)
 
 
 def lstm_grid(
@@ -156,8 +179,10 @@ def lstm_grid(
     encoded: dict[str, list[list[int]]],
     y: dict[str, np.ndarray],
     matrices: dict[str, np.ndarray],
+    encode: Callable[[Sequence[str]], list[list[int]]],
 ) -> tuple[list[ModelOutcome], list[TrainResult]]:
-    """Train each configuration with early stopping, score the best weights on test."""
+    """Train each configuration on train with early stopping on validation (best weights
+    kept); `encode` turns new reviews into the ids of `encoded`."""
     outcomes, results = [], []
     for config in configs:
         matrix = matrices.get(config.embeddings) if config.embeddings != "scratch" else None
@@ -165,42 +190,50 @@ def lstm_grid(
             config, vocab_size, (encoded["train"], y["train"]),
             (encoded["validation"], y["validation"]), embeddings=matrix,
         )  # fmt: skip
-        score = predict_proba(result.model, encoded["test"])
-        pred = (score > 0.5).astype(int)
-        metrics = evaluate(y["test"], pred, score)
+
+        def predict(texts: Sequence[str], model=result.model) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+            prob = predict_proba(model, encode(texts))
+            return (prob > 0.5).astype(int), prob
+
         summary = result.summary()
-        track(f"lstm/{config.name}", summary,
-              {"val_accuracy": result.best_val_accuracy, **metrics.as_dict("test_")},
+        track(f"lstm/{config.name}", summary, {"val_accuracy": result.best_val_accuracy},
               curve=result.history)  # fmt: skip
-        outcomes.append(ModelOutcome(config.name, "LSTM", result.best_val_accuracy, pred, score,
-                                     metrics, summary))  # fmt: skip
+        outcomes.append(ModelOutcome(config.name, "LSTM", result.best_val_accuracy, predict,
+                                     summary))  # fmt: skip
         results.append(result)
-        log.info("%s: val %.3f test %.3f", config.name, result.best_val_accuracy, metrics.accuracy)
+        log.info("%s: val %.3f", config.name, result.best_val_accuracy)
     return outcomes, results
 
 
-def refit_train_validation(
-    splits: AllocineSplits, config: PreprocessConfig, kind: str, classifier: str, param: float
-) -> ModelOutcome:
-    """Refit a chosen sparse pipeline (hyper-parameters fixed on validation) on train +
-    validation, then score it once on test: more data, no new choice made on test."""
-    merged = AllocineSplits(
-        pd.concat([splits.train, splits.validation], ignore_index=True),
-        splits.validation.iloc[:0],
-        splits.test,
-        splits.source,
-    )
-    y = labels(merged)
-    toks = tokenize_splits(merged, config)
-    joined = {s: [" ".join(t) for t in toks[s]] for s in SPLITS}
-    feats = build_features(kind, joined, cleaned(merged), y_train=y["train"])
-    model = make_classifier(classifier, param, get_settings().seed).fit(feats.train, y["train"])
-    pred, score = model.predict(feats.test), scores(model, feats.test)
-    metrics = evaluate(y["test"], pred, score)
-    params = {"features": kind, "classifier": classifier, "param": param, "refit": "train+val"}
-    track(f"baseline-refit/{kind} + {classifier}", params, metrics.as_dict("test_"))
-    return ModelOutcome(f"{kind} + {classifier}, refit on train+validation", "TF-IDF refit",
-                        float("nan"), pred, score, metrics, params)  # fmt: skip
+def pipeline_predictor(pipeline: ReviewPipeline) -> Predictor:
+    """The shipped pipeline (`pipeline.ReviewPipeline`) as a predictor."""
+
+    def predict(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        prob = pipeline.predict_proba(list(texts))
+        return (prob > 0.5).astype(int), prob
+
+    return predict
+
+
+def score_on_test(
+    models: dict[str, ModelOutcome], test: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Metrics], dict[str, np.ndarray]]:
+    """Each model scored once on the test reviews: metrics with the accuracy's 95 % Wilson
+    interval (a table), the metrics, and each model's scores. Logged as MLflow runs."""
+    y = test["label"].to_numpy()
+    texts = test["text"].tolist()
+    rows, metrics, scored = [], {}, {}
+    for label, outcome in models.items():
+        pred, score = outcome.predict(texts)
+        m = evaluate(y, pred, score)
+        low, high = wilson_interval(int((pred == y).sum()), len(y))
+        rows.append({"family": label, "model": outcome.name, "val_accuracy": outcome.val_accuracy,
+                     "test_accuracy": m.accuracy, "95 % low": low, "95 % high": high,
+                     "precision": m.precision, "recall": m.recall, "f1": m.f1,
+                     "roc_auc": m.roc_auc})  # fmt: skip
+        metrics[label], scored[label] = m, score
+        track(f"test/{label}", {"model": outcome.name, **outcome.params}, m.as_dict("test_"))
+    return pd.DataFrame(rows).set_index("family"), metrics, scored
 
 
 def paired_folds(
@@ -342,57 +375,3 @@ def stacked_fit_predict(
         bases, np.arange(n), train["label"].to_numpy(), np.arange(n, len(texts)),
         folds=spec.folds, seed=seed,
     )  # fmt: skip
-
-
-def stacked_outcome(
-    splits: AllocineSplits, config: PreprocessConfig, kv: KeyedVectors, spec: StackSpec
-) -> tuple[ModelOutcome, StackResult]:
-    """The stack fitted on train: validation accuracy (for the choice) and test metrics."""
-    # Everything is fitted on train only, so validation and test are scored by one fit.
-    both = stacked_fit_predict(
-        splits.train, pd.concat([splits.validation, splits.test]), config, kv, spec
-    )
-    n_val = len(splits.validation)
-    val_prob = both.prob[:n_val]
-    test = replace(both, prob=both.prob[n_val:])
-    val_acc = float(((val_prob > 0.5).astype(int) == splits.validation["label"].to_numpy()).mean())
-    pred = (test.prob > 0.5).astype(int)
-    metrics = evaluate(splits.test["label"].to_numpy(), pred, test.prob)
-    params = {**asdict(spec), "weights": test.weights}
-    track(f"stack/{spec.name}", {**asdict(spec), "preprocessing": config.name},
-          {"val_accuracy": val_acc, **metrics.as_dict("test_")})  # fmt: skip
-    return ModelOutcome(spec.name, "stacking", val_acc, pred, test.prob, metrics, params), test
-
-
-def cross_validate_stack(
-    splits: AllocineSplits, config: PreprocessConfig, kv: KeyedVectors, spec: StackSpec,
-    folds: int = 5,
-) -> pd.DataFrame:  # fmt: skip
-    """The stack's accuracy on the same stratified folds of train + validation as
-    `cross_validate_sparse` (same seed and order), so the two are compared fold by fold."""
-    data, y, folds_rows = paired_folds(splits, folds)
-    seed = get_settings().seed
-    rows = []
-    for fold, (tr, te) in enumerate(folds_rows):
-        result = stacked_fit_predict(data.iloc[tr], data.iloc[te], config, kv, spec, seed)
-        acc = float(((result.prob > 0.5).astype(int) == y[te]).mean())
-        rows.append({"fold": fold, "model": spec.name, "param": spec.param, "accuracy": acc})
-    table = pd.DataFrame(rows)
-    track(f"cv/{spec.name}", {"folds": folds, "data": "train+validation"},
-          {"cv_accuracy": float(table["accuracy"].mean())})  # fmt: skip
-    return table
-
-
-def refit_stack_train_validation(
-    splits: AllocineSplits, config: PreprocessConfig, kv: KeyedVectors, spec: StackSpec
-) -> ModelOutcome:
-    """The stack (hyper-parameters fixed on validation) refitted on train + validation and
-    scored once on test."""
-    merged = pd.concat([splits.train, splits.validation], ignore_index=True)
-    result = stacked_fit_predict(merged, splits.test, config, kv, spec)
-    pred = (result.prob > 0.5).astype(int)
-    metrics = evaluate(splits.test["label"].to_numpy(), pred, result.prob)
-    track(f"stack-refit/{spec.name}", {**asdict(spec), "refit": "train+val"},
-          metrics.as_dict("test_"))  # fmt: skip
-    return ModelOutcome(f"{spec.name}, refit on train+validation", "stacking refit",
-                        float("nan"), pred, result.prob, metrics, asdict(spec))  # fmt: skip

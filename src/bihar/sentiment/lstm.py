@@ -59,7 +59,7 @@ class LSTMConfig:
     layers: int = 1
     bidirectional: bool = False
     pooling: Pooling = "last"
-    embeddings: Literal["scratch", "corpus", "train"] = "scratch"
+    embeddings: Literal["scratch", "corpus", "train", "fasttext"] = "scratch"
     freeze: bool = False
     optimizer: Optimizer = "adam"
     lr: float = 2e-3

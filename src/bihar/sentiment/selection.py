@@ -71,6 +71,7 @@ class Candidate:
     validation_accuracy: float
     config: ReviewModelConfig | None = None
     stack: StackSpec | None = None
+    param: float = float("nan")  # the C of a candidate read back from recorded evidence
 
 
 def tune_candidates(
@@ -208,7 +209,23 @@ class Selection:
                 name: {k: _plain(v) for k, v in row.items()}
                 for name, row in table.to_dict(orient="index").items()
             },
+            "folds": [
+                {k: _plain(v) for k, v in row.items()}
+                for row in self.folds.round(4).to_dict(orient="records")
+            ],
         }
+
+    @classmethod
+    def from_evidence(cls, evidence: dict[str, Any]) -> Selection:
+        """The selection recorded by `evidence()` (in `reports/sentiment.json`), the rule
+        applied again to its fold table (nothing is refitted)."""
+        rows = evidence["candidates"]
+        candidates = [
+            Candidate(name, row["validation accuracy"], param=row["C"])
+            for name, row in rows.items()
+        ]
+        refit = {name: row["refit seconds"] for name, row in rows.items()}
+        return apply_rule(pd.DataFrame(evidence["folds"]), candidates, refit)
 
 
 def _plain(value: Any) -> Any:
@@ -219,6 +236,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.floating | float):
         return float(value)
     return value
+
+
+def _c_of(candidate: Candidate) -> float:
+    if candidate.config is not None:
+        return candidate.config.C
+    return candidate.stack.param if candidate.stack is not None else candidate.param
 
 
 def apply_rule(
@@ -242,7 +265,7 @@ def apply_rule(
             chosen = cand.name
         rows[cand.name] = {
             "validation accuracy": cand.validation_accuracy,
-            "C": cand.config.C if cand.config else cand.stack.param,  # type: ignore[union-attr]
+            "C": _c_of(cand),
             "CV mean accuracy": float(means[cand.name]),
             "CV std error (corrected)": math.sqrt(correction * float(acc[cand.name].var(ddof=1))),
             "deficit to best": float(diff.mean()),
