@@ -45,7 +45,8 @@ RUN useradd --uid 10001 --user-group --home-dir /app --no-create-home --shell /u
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 # Demo state, each copied only when the build context has it (an empty wildcard copies nothing):
-# the database written by `make refresh`, the monitoring figures and the model registry.
+# the database, the monitoring figures and the model registry committed with the repository
+# (remade by `make demo-state`).
 # Without a baked database, mount one on /app/data or set DATABASE_URL (see README).
 COPY --chown=app:app dat[a]/weather.d[b] data/
 COPY monitorin[g]/outpu[t]/ monitoring/output/

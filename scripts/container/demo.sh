@@ -18,7 +18,7 @@ trap cleanup EXIT
 "$here/dockerd.sh" start "$state"
 export DOCKER_HOST="unix://$state/docker.sock"
 base="$("$here/base-image.sh")"
-[[ -f data/weather.db ]] || log "no data/weather.db: the image serves an empty database (run make refresh)"
+[[ -f data/weather.db ]] || log "no data/weather.db: the image serves an empty database (run make demo-state)"
 "$DOCKER" build --build-arg BASE_IMAGE="$base" --build-arg GIT_SHA="$(git rev-parse HEAD)" -t bihar-api:local .
 log "serving on http://127.0.0.1:$port (docs at /docs); Ctrl-C stops it"
 "$DOCKER" run --rm -p "127.0.0.1:$port:8000" bihar-api:local || true

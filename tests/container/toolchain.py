@@ -145,7 +145,7 @@ def stage_context(dest: Path) -> str:
         return "data/weather.db of the checkout"
     database.parent.mkdir(parents=True, exist_ok=True)
     sqlite3.connect(database).close()
-    return "an empty SQLite file (no data/weather.db in the checkout: run `make refresh`)"
+    return "an empty SQLite file (no data/weather.db in the checkout: run `make demo-state`)"
 
 
 def free_port(preferred: int | None = None) -> int:

@@ -104,6 +104,14 @@ class DirectForecaster:
         self.train_start: pd.Timestamp | None = None
         self.train_end: pd.Timestamp | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The configuration travels as its JSON form: a pydantic model pickles the set of the
+        # fields it was given, whose order (hence the file's bytes) changes with PYTHONHASHSEED.
+        return {**self.__dict__, "config": self.config.model_dump(mode="json")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, config=ModelConfig.model_validate(state["config"]))
+
     def features(self, series: pd.DataFrame, issues: pd.DatetimeIndex) -> FeatureFrame:
         return build_features(series, issues, self.config.features, self.climatology)
 
