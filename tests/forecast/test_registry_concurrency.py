@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import column, insert, select, table, text, update
 from sqlalchemy.exc import IntegrityError
 
 from bihar.forecast.db.engine import make_engine
@@ -124,11 +124,12 @@ def test_migration_0002_archives_all_but_the_newest_production_version(database_
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0001")
+    rows = [_row(1, "production"), _row(2, "production"), _row(3, "candidate")]
+    # the table as revision 0001 made it (no column of later revisions)
+    columns = ModelVersion.__table__.c
+    old = table("model_versions", *(column(name, columns[name].type) for name in rows[0]))
     with engine.begin() as conn:  # what two promotions at once could leave before 0002
-        conn.execute(
-            insert(ModelVersion),
-            [_row(1, "production"), _row(2, "production"), _row(3, "candidate")],
-        )
+        conn.execute(insert(old), rows)
     upgrade_head(engine)
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as conn:
