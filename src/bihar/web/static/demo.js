@@ -82,6 +82,7 @@ async function showPeriod(location, end) {
     (naive.ok ? naive.body.slots : []).map((s) => [Date.parse(s.target_time), s.predicted_celsius])
   );
   const slots = model.body.slots;
+  const zone = model.body.timezone || "Etc/UTC"; // the location's clock, as the API answers it
   const times = slots.map((s) => Date.parse(s.target_time) / 1000);
   const data = [
     times,
@@ -93,9 +94,9 @@ async function showPeriod(location, end) {
     {
       width: Math.min(1120, document.body.clientWidth - 40),
       height: 360,
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), zone),
       scales: { x: { time: true } },
-      axes: [{ label: "target time (UTC)" }, { label: "3-hour mean temperature (°C)" }],
+      axes: [{ label: `target time (local, ${zone})` }, { label: "3-hour mean temperature (°C)" }],
       series: [
         {},
         { label: "observed", stroke: "#111", width: 1.5, points: { show: true, size: 4 } },
