@@ -13,9 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "deck",
         help="fill the slide deck from reports/*.json and the figures (make slides builds it)",
     )
-    settings = get_settings()
-    parser.add_argument("--template", default=str(settings.root_dir / "presentation" / "deck.md"))
-    parser.add_argument("--out", default=str(settings.root_dir / "presentation" / "build"))
+    parser.add_argument("--template", help="default: presentation/deck.md")
+    parser.add_argument("--out", help="default: presentation/build")
     parser.set_defaults(handler=_deck, errors=_errors)
 
 
@@ -25,7 +24,10 @@ def _deck(args: argparse.Namespace) -> int:
     from bihar.deck.build import build_deck
 
     settings = get_settings()
-    build_deck(Path(args.template), settings.reports_dir, settings.root_dir, Path(args.out))
+    root = settings.root_dir
+    template = Path(args.template) if args.template else root / "presentation" / "deck.md"
+    out = Path(args.out) if args.out else root / "presentation" / "build"
+    build_deck(template, settings.reports_dir, root, out)
     return 0
 
 

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from bihar.device import torch_device
 from bihar.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -168,13 +169,14 @@ def evaluate_loss(
 ) -> tuple[float, np.ndarray]:
     """Mean BCE loss and P(positive) of each review."""
     model.eval()
+    device = next(model.parameters()).device
     loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
     total, probs = 0.0, []
     with torch.no_grad():
         for ids, lengths, y in _batches(encoded, labels, batch_size, None):
-            logits = model(ids, lengths)
-            total += float(loss_fn(logits, y))
-            probs.append(torch.sigmoid(logits).numpy())
+            logits = model(ids.to(device), lengths)
+            total += float(loss_fn(logits, y.to(device)))
+            probs.append(torch.sigmoid(logits).cpu().numpy())
     return total / max(len(encoded), 1), np.concatenate(probs) if probs else np.zeros(0)
 
 
@@ -190,11 +192,13 @@ def train_lstm(
     embeddings: np.ndarray | None = None,
     seed: int | None = None,
 ) -> TrainResult:
-    """Train with early stopping on validation loss; the returned model has the best weights."""
+    """Train on `bihar.device.torch_device()` with early stopping on validation loss; the
+    returned model has the best weights, on the CPU."""
     seed = get_settings().seed if seed is None else seed
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = LSTMClassifier(vocab_size, config, embeddings)
+    device = torch_device()
+    model = LSTMClassifier(vocab_size, config, embeddings).to(device)
     optimizer = make_optimizer(model, config)
     loss_fn = nn.BCEWithLogitsLoss()
     history: list[dict[str, float]] = []
@@ -204,6 +208,7 @@ def train_lstm(
         model.train()
         total, seen, correct = 0.0, 0, 0
         for ids, lengths, y in _batches(train[0], train[1], config.batch_size, rng):
+            ids, y = ids.to(device), y.to(device)
             optimizer.zero_grad()
             logits = model(ids, lengths)
             loss = loss_fn(logits, y)
@@ -222,12 +227,13 @@ def train_lstm(
         log.info("%s epoch %d: %s", config.name, epoch, history[-1])
         if val_loss < best_loss - 1e-4:
             best_loss, best_epoch, bad = val_loss, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         else:
             bad += 1
             if bad >= config.patience:
                 break
     assert best_state is not None
+    model = model.cpu()  # the returned model predicts on the CPU, where callers keep their data
     model.load_state_dict(best_state)
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return TrainResult(
