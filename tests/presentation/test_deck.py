@@ -134,7 +134,7 @@ def test_the_slides_follow_the_reports(tmp_path):
     shutil.copyfile(ROOT / "reports" / "forecast_experiments.json", path)
     sentiment = reports / "sentiment.json"
     document = json.loads(sentiment.read_text(encoding="utf-8"))
-    del document["best_by_family"]["TF-IDF"]["test_f1"]
+    del document["test_results"]["TF-IDF"]["test_f1"]
     sentiment.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(MissingFactError, match="table sentiment_results: a report lacks the key"):
         build_deck(TEMPLATE, reports, ROOT, tmp_path / "deck")

@@ -64,19 +64,22 @@ def vision_per_class(reports: Reports, root: Path) -> str:
 
 
 def sentiment_results(reports: Reports, root: Path) -> str:
-    families = reports.get("sentiment/best_by_family")
+    results = reports.get("sentiment/test_results")
     rows = [
         [
             family,
             formatted(v["val_accuracy"], ".3f"),
-            formatted(v["test_accuracy"], ".3f"),
+            f"{formatted(v['test_accuracy'], '.3f')} "
+            f"[{formatted(v['test_accuracy_interval_95'][0], '.3f')}, "
+            f"{formatted(v['test_accuracy_interval_95'][1], '.3f')}]",
             formatted(v["test_f1"], ".3f"),
             formatted(v["test_roc_auc"], ".3f"),
         ]
-        for family, v in sorted(families.items(), key=lambda item: -item[1]["test_accuracy"])
+        for family, v in results.items()
     ]
     return markdown_table(
-        ["family (best on validation)", "val. acc.", "test acc.", "F1", "ROC-AUC"], rows
+        ["family (chosen on validation)", "val. / CV acc.", "test acc. [95 % CI]", "F1", "ROC-AUC"],
+        rows,
     )
 
 
