@@ -8,10 +8,8 @@ import html
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,16 +19,11 @@ import pytest
 
 from bihar.forecast.monitoring import plot_monitoring
 from bihar.web.demo_scenario import SCENARIO, WINDOW_DAYS
+from tests.api_server import api_server
 from tests.browser import dom_after_scripts, screenshot
 from tests.pipeline import PipelineStore
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,42 +37,13 @@ def served(sqlite_pipeline: PipelineStore) -> Iterator[str]:
         date(2025, 10, 3),
         date(2025, 11, 1),
     )
-    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "BIHAR_ROOT_DIR": str(settings.root_dir),
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the API did not start")
+    with api_server(env) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _element_text(dom: str, element_id: str) -> str:

@@ -5,50 +5,15 @@ local clock — the day the clock goes back included."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
-from tests.forecast.commands import ROOT, environment, run
+from tests.api_server import api_server
+from tests.forecast.commands import environment, run
 from tests.forecast.fake_openmeteo import clipped_archive_handler, search_handler
-
-
-@contextmanager
-def api_server(env: dict[str, str]) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"the API did not start: {server.stderr.read() if server.stderr else ''}"
-                )
-            time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_a_new_city_is_geocoded_refreshed_and_served_on_its_clock(
