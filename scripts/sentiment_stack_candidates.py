@@ -1,8 +1,9 @@
-"""Candidate stacking bases against the notebook's chosen stack (issue 7), on the offline subset.
+"""Candidate stacking bases against the two-base stack (NB-weighted TF-IDF + averaged fastText),
+on the offline subset.
 
 Every base's hyper-parameter is chosen on the validation split (the base alone, train →
 validation); each candidate stack is then scored on validation and on the same 5 paired folds
-of train + validation as the notebook (`paired_folds`); a stack passing that rule is checked on a
+of train + validation (`experiments.paired_folds`); a stack passing that rule is checked on a
 second 5-fold split (kept only if better over the 10 folds). The test file is never read. Writes
 reports/sentiment_stack_candidates.json.
 
