@@ -141,6 +141,8 @@ def test_load_series_reads_the_snapshot_and_names_its_source(
 def test_load_series_errors_name_the_problem(tmp_path: Path):
     with pytest.raises(SourceUnavailableError, match="no offline snapshot"):
         load_series(BOSTON, Settings(data_dir=tmp_path), kind="offline")
+    with pytest.raises(SourceUnavailableError, match=r"no data folder.*set BIHAR_DATA_DIR"):
+        load_series(BOSTON, Settings(data_dir=None), kind="offline")
     (tmp_path / "weather").mkdir()
     bad = tmp_path / "weather" / "boston_archive_2020-01-01_2020-01-02.json"
     bad.write_text("{not json")

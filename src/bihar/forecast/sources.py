@@ -191,9 +191,12 @@ def open_source(
     if kind in ("auto", "offline"):
         source = SnapshotSource.find(settings.data_dir, location)
         if source is None and kind == "offline":
-            raise SourceUnavailableError(
-                f"no offline snapshot for {location.name} under {settings.data_dir}/weather"
+            where = (
+                f"under {settings.data_dir}/weather"
+                if settings.data_dir is not None
+                else "(no data folder: ../shared/datasets is missing; set BIHAR_DATA_DIR)"
             )
+            raise SourceUnavailableError(f"no offline snapshot for {location.name} {where}")
     if source is None:
         client = OpenMeteoClient(settings.openmeteo_base_url, progress=progress)
         source = LiveSource(client)
