@@ -85,6 +85,3 @@ def test_summary_and_conclusion_stay_short() -> None:
     assert _section_words("## Summary") <= 200
     assert _section_words("### Conclusion") <= 400
 
-
-def test_notebook_file_stays_under_one_and_a_half_megabytes() -> None:
-    assert NOTEBOOK.stat().st_size <= 1_500_000
