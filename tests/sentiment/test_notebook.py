@@ -84,4 +84,3 @@ def _section_words(heading: str) -> int:
 def test_summary_and_conclusion_stay_short() -> None:
     assert _section_words("## Summary") <= 200
     assert _section_words("### Conclusion") <= 400
-
