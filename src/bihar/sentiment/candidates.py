@@ -1,4 +1,4 @@
-"""Candidate stacking bases measured against the chosen stack (issue 7) and the paired comparison
+"""Candidate stacking bases measured against the chosen stack and the paired comparison
 that decides whether one is kept.
 
 The chosen stack combines the NB-weighted TF-IDF model with averaged fastText vectors. The
